@@ -1,0 +1,52 @@
+# Ratebook: every command a reviewer runs. Each target does its own set-up.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+MANIFEST := dbt_project/target/manifest.json
+export BILLING_DATA_DIR ?= $(CURDIR)/data
+export BILLING_WAREHOUSE ?= $(CURDIR)/data/warehouse.duckdb
+export BILLING_OUTPUT_DIR ?= $(CURDIR)/data/invoices
+export DBT_PROFILES_DIR := $(CURDIR)/dbt_project
+DEMO_THROUGH ?= 2024-06-30
+
+.PHONY: setup manifest demo test dev lint lock bench clean
+
+setup: $(STAMP) $(MANIFEST)
+
+$(STAMP): requirements.lock pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e .
+	touch $(STAMP)
+
+# The dbt manifest Dagster reads to build its assets (dbt parse writes it).
+$(MANIFEST): $(STAMP) $(shell find dbt_project -name '*.sql' -o -name '*.yml' | grep -v target/)
+	cd dbt_project && ../$(BIN)/dbt parse --quiet --profiles-dir . --project-dir .
+	touch $(MANIFEST)
+
+manifest: $(MANIFEST)
+
+demo: setup
+	$(BIN)/billing run --through $(DEMO_THROUGH)
+	$(BIN)/python -m dagster_project.demo_summary
+
+test: setup
+	$(BIN)/python -m pytest -q
+
+dev: setup
+	DAGSTER_HOME=$${DAGSTER_HOME:-$(CURDIR)/.dagster_home} ; mkdir -p $$DAGSTER_HOME ; \
+	cp -n dagster.yaml $$DAGSTER_HOME/dagster.yaml 2>/dev/null || true ; \
+	DAGSTER_HOME=$$DAGSTER_HOME $(BIN)/dagster dev -h 127.0.0.1 -p 3000
+
+bench: setup
+	$(BIN)/python bench/run.py
+
+# Re-lock after changing pyproject.toml dependencies.
+lock:
+	rm -rf /tmp/ratebook-lock && $(PYTHON) -m venv /tmp/ratebook-lock
+	/tmp/ratebook-lock/bin/pip install --quiet . && /tmp/ratebook-lock/bin/pip freeze --exclude ratebook > requirements.lock.new
+	( echo '# Locked from pyproject.toml with `pip freeze` on Python 3.11 (see Makefile `lock`).' ; cat requirements.lock.new ) > requirements.lock && rm requirements.lock.new
+
+clean:
+	rm -rf $(VENV) dbt_project/target dbt_project/logs

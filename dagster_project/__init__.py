@@ -1,0 +1,1 @@
+"""Ratebook: Lago-compatible usage-based billing as a batch data pipeline."""

@@ -1,0 +1,1 @@
+"""Pure helpers (no Dagster objects): catalog schema, event landing SQL, dbt vars, money."""
