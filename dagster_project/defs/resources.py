@@ -1,0 +1,74 @@
+"""Every resource, configured from environment variables (see `.env`)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import shutil
+import sys
+
+import duckdb
+
+import dagster as dg
+from dagster_dbt import DbtCliResource
+from dagster_duckdb import DuckDBResource
+
+from dagster_project.dbt_project import dbt_project
+from dagster_project.lib.paths import resolve
+
+
+class BillingPaths(dg.ConfigurableResource):
+    """Where inputs are read and outputs written. Relative paths are from the project root."""
+
+    data_dir: str
+    warehouse: str
+    output_dir: str
+
+    @property
+    def data_path(self) -> Path:
+        return resolve(self.data_dir)
+
+    @property
+    def warehouse_path(self) -> Path:
+        return resolve(self.warehouse)
+
+    @property
+    def output_path(self) -> Path:
+        return resolve(self.output_dir)
+
+
+class Warehouse(DuckDBResource):
+    """The DuckDB warehouse file; a relative `database` is taken from the project root."""
+
+    @contextmanager
+    def get_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        path = resolve(self.database)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        resolved = DuckDBResource(database=str(path), connection_config=self.connection_config)
+        with resolved.get_connection() as con:
+            con.execute("set TimeZone = 'UTC'")
+            yield con
+
+
+def _dbt_executable() -> str:
+    """dbt from this interpreter's environment (`.venv/bin/dbt`) even when PATH lacks it."""
+    beside = Path(sys.executable).with_name("dbt")
+    return str(beside) if beside.exists() else (shutil.which("dbt") or "dbt")
+
+
+@dg.definitions
+def resources() -> dg.Definitions:
+    warehouse = dg.EnvVar("BILLING_WAREHOUSE")
+    return dg.Definitions(
+        resources={
+            "paths": BillingPaths(
+                data_dir=dg.EnvVar("BILLING_DATA_DIR"),
+                warehouse=warehouse,
+                output_dir=dg.EnvVar("BILLING_OUTPUT_DIR"),
+            ),
+            "duckdb": Warehouse(database=warehouse),
+            "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=_dbt_executable()),
+        }
+    )

@@ -1,0 +1,421 @@
+"""Reading customers and what belongs to them (subscriptions, applied coupons, wallets,
+wallet transactions, one-off invoices) into raw rows, field by field."""
+
+from __future__ import annotations
+
+from dagster_project.lib.catalog_kinds import (
+    ADDRESS,
+    LAGO_READ_ONLY,
+    WALLET_FEE_TYPES,
+    add_tax_assignments,
+    as_billing_time,
+    as_credit_note,
+    as_frequency,
+    as_payment_provider,
+    configured,
+)
+from dagster_project.lib.catalog_nodes import Node, tax_codes
+from dagster_project.lib.catalog_records import Parsed
+from dagster_project.lib.catalog_values import (
+    as_bool,
+    as_cents,
+    as_currency,
+    as_date,
+    as_non_negative_decimal,
+    as_non_negative_int,
+    as_str,
+    as_str_list,
+    as_timestamp,
+    as_timezone,
+    json_text,
+    show,
+)
+
+
+def parse_customer(node: Node, parsed: Parsed) -> None:
+    node.check_keys(
+        (
+            "external_id",
+            "name",
+            "email",
+            "currency",
+            "timezone",
+            "net_payment_term",
+            "tax_identification_number",
+            "tax_codes",
+            "taxes",
+            *ADDRESS,
+            "billing_configuration",
+            "invoice_grace_period",
+            "document_locale",
+            "payment_provider",
+            "provider_customer_id",
+            "metadata",
+        ),
+        LAGO_READ_ONLY
+        | {
+            "sequential_id",
+            "slug",
+            "url",
+            "phone",
+            "logo_url",
+            "legal_name",
+            "legal_number",
+            "applicable_timezone",
+            "customer_type",
+            "firstname",
+            "lastname",
+            "account_type",
+            "billing_entity_code",
+            "shipping_address",
+            "integration_customers",
+            "finalize_zero_amount_invoice",
+            "skip_invoice_custom_sections",
+            "lago_billing_entity_id",
+            "applicable_invoice_custom_sections",
+            "exclude_from_dunning_campaign",
+            "applied_dunning_campaign",
+            "last_dunning_campaign_attempt",
+            "last_dunning_campaign_attempt_at",
+            "net_payment_term_days",
+        },
+    )
+    config = node.child("billing_configuration")
+    if config is not None:
+        config.check_keys(
+            ("invoice_grace_period", "document_locale", "payment_provider", "provider_customer_id"),
+            {
+                "vat_rate",
+                "payment_provider_code",
+                "sync",
+                "sync_with_provider",
+                "provider_payment_methods",
+            },
+        )
+    external_id = node.get("external_id", as_str, required=True)
+    values = {
+        name: node.get(name, as_str)
+        for name in (*ADDRESS, "name", "email", "tax_identification_number")
+    }
+    metadata = node.data.get("metadata")
+    if metadata is not None and not isinstance(metadata, list | dict):
+        node.error(
+            "metadata", f"expected a list of {{key, value}} or a mapping, got {show(metadata)}"
+        )
+        metadata = None
+    values |= {
+        "external_id": external_id,
+        "currency": node.get("currency", as_currency),
+        "timezone": node.get("timezone", as_timezone),
+        "net_payment_term": node.get("net_payment_term", as_non_negative_int),
+        "invoice_grace_period": configured(
+            node, config, "invoice_grace_period", as_non_negative_int
+        ),
+        "document_locale": configured(node, config, "document_locale", as_str),
+        "payment_provider": configured(node, config, "payment_provider", as_payment_provider),
+        "provider_customer_id": configured(node, config, "provider_customer_id", as_str),
+        "metadata": json_text(metadata) if metadata is not None else None,
+    }
+    parsed.add("customers", node, values, key=(external_id,))
+    add_tax_assignments(node, parsed, "customer", external_id)
+
+
+def parse_subscription(node: Node, parsed: Parsed) -> None:
+    node.check_keys(
+        (
+            "external_id",
+            "external_customer_id",
+            "plan_code",
+            "name",
+            "created_at",
+            "subscription_at",
+            "ending_at",
+            "terminated_at",
+            "on_termination_credit_note",
+            "billing_time",
+            "plan_overrides",
+        ),
+        LAGO_READ_ONLY
+        | {
+            "lago_customer_id",
+            "plan_amount_cents",
+            "plan_amount_currency",
+            "status",
+            "started_at",
+            "trial_ended_at",
+            "canceled_at",
+            "previous_plan_code",
+            "next_plan_code",
+            "downgrade_plan_date",
+            "current_billing_period_started_at",
+            "current_billing_period_ending_at",
+            "on_termination_invoice",
+            "progressive_billing_disabled",
+            "consolidate_invoice",
+            "payment_method",
+            "plan",
+            "customer",
+        },
+    )
+    external_id = node.get("external_id", as_str, required=True)
+    customer = node.get("external_customer_id", as_str, required=True)
+    plan_code = node.get("plan_code", as_str, required=True)
+    subscription_at = node.get("subscription_at", as_timestamp)
+    created_at = node.get("created_at", as_timestamp)
+    if created_at is None and not node.present("created_at"):
+        if subscription_at is None and not node.present("subscription_at"):
+            node.error("created_at", "required field is missing (or give subscription_at)")
+        created_at = subscription_at  # requested when it starts
+    ending_at = node.get("ending_at", as_timestamp)
+    start = subscription_at or created_at
+    if ending_at is not None and start is not None and ending_at <= start:
+        node.error("ending_at", f"must be after the subscription starts ({start.isoformat()})")
+    overrides = _plan_overrides(node)
+    values = {
+        "external_id": external_id,
+        "external_customer_id": customer,
+        "plan_code": plan_code,
+        "name": node.get("name", as_str),
+        "created_at": created_at,
+        "subscription_at": subscription_at or created_at,
+        "ending_at": ending_at,
+        "terminated_at": node.get("terminated_at", as_timestamp),
+        "on_termination_credit_note": node.get("on_termination_credit_note", as_credit_note),
+        "billing_time": node.get("billing_time", as_billing_time) or "calendar",
+        "plan_overrides": json_text(node.data.get("plan_overrides") or {}),
+    }
+    if customer is not None:
+        node.ref("external_customer_id", "customers", (customer,), f"unknown customer '{customer}'")
+    if plan_code is not None:
+        node.ref("plan_code", "plans", (plan_code,), f"unknown plan '{plan_code}'")
+    parsed.add(
+        "subscriptions",
+        node,
+        values,
+        key=(external_id, created_at),
+        currency_override=overrides.get("amount_currency"),
+    )
+
+
+def _plan_overrides(node: Node) -> dict:
+    """Plan fields replaced for one subscription: stored verbatim, their simple fields checked."""
+    overrides = node.child("plan_overrides")
+    if overrides is None:
+        return {}
+    overrides.check_keys(
+        (
+            "name",
+            "invoice_display_name",
+            "description",
+            "amount_cents",
+            "amount_currency",
+            "trial_period",
+            "tax_codes",
+            "taxes",
+            "charges",
+            "minimum_commitment",
+            "usage_thresholds",
+        ),
+    )
+    overrides.get("amount_cents", as_cents)
+    overrides.get("trial_period", as_non_negative_decimal)
+    tax_codes(overrides)
+    return {"amount_currency": overrides.get("amount_currency", as_currency)}
+
+
+def parse_applied_coupon(node: Node, parsed: Parsed) -> None:
+    node.check_keys(
+        (
+            "external_customer_id",
+            "coupon_code",
+            "created_at",
+            "amount_cents",
+            "amount_currency",
+            "percentage_rate",
+            "frequency",
+            "frequency_duration",
+        ),
+        LAGO_READ_ONLY
+        | {
+            "lago_coupon_id",
+            "lago_customer_id",
+            "status",
+            "amount_cents_remaining",
+            "frequency_duration_remaining",
+            "expiration_at",
+            "terminated_at",
+            "credits",
+            "expiration_date",
+            "amount_currency_remaining",
+        },
+    )
+    customer = node.get("external_customer_id", as_str, required=True)
+    coupon = node.get("coupon_code", as_str, required=True)
+    created_at = node.get("created_at", as_timestamp, required=True)
+    values = {
+        "external_customer_id": customer,
+        "coupon_code": coupon,
+        "created_at": created_at,
+        "amount_cents": node.get("amount_cents", as_cents),
+        "amount_currency": node.get("amount_currency", as_currency),
+        "percentage_rate": node.get("percentage_rate", as_non_negative_decimal),
+        "frequency": node.get("frequency", as_frequency),
+        "frequency_duration": node.get("frequency_duration", as_non_negative_int),
+    }
+    if customer is not None:
+        node.ref("external_customer_id", "customers", (customer,), f"unknown customer '{customer}'")
+    if coupon is not None:
+        node.ref("coupon_code", "coupons", (coupon,), f"unknown coupon '{coupon}'")
+    parsed.add("applied_coupons", node, values, key=(customer, coupon, created_at))
+
+
+def parse_wallet(node: Node, parsed: Parsed) -> None:
+    node.check_keys(
+        (
+            "external_customer_id",
+            "code",
+            "name",
+            "currency",
+            "rate_amount",
+            "priority",
+            "applies_to",
+            "created_at",
+            "expiration_at",
+            "granted_credits",
+            "paid_credits",
+            "invoice_requires_successful_payment",
+            "invoice_require_successful_payment",
+        ),
+        LAGO_READ_ONLY
+        | {
+            "lago_customer_id",
+            "status",
+            "credits_balance",
+            "credits_ongoing_balance",
+            "credits_ongoing_usage_balance",
+            "balance_cents",
+            "ongoing_balance_cents",
+            "ongoing_usage_balance_cents",
+            "consumed_credits",
+            "consumed_amount_cents",
+            "last_balance_sync_at",
+            "last_consumed_credit_at",
+            "terminated_at",
+        },
+    )
+    customer = node.get("external_customer_id", as_str, required=True)
+    code = node.get("code", as_str, required=True)
+    applies_to = node.child("applies_to")
+    fee_types: list[str] = []
+    metric_codes: list[str] = []
+    if applies_to is not None:
+        applies_to.check_keys(("fee_types", "billable_metric_codes"))
+        fee_types = applies_to.get("fee_types", as_str_list) or []
+        for position, fee_type in enumerate(fee_types):
+            if fee_type not in WALLET_FEE_TYPES:
+                applies_to.error(
+                    f"fee_types[{position}]",
+                    f"{show(fee_type)} is not one of: {', '.join(WALLET_FEE_TYPES)}",
+                )
+        metric_codes = applies_to.get("billable_metric_codes", as_str_list) or []
+        for position, metric in enumerate(metric_codes):
+            applies_to.ref(
+                f"billable_metric_codes[{position}]",
+                "billable_metrics",
+                (metric,),
+                f"unknown billable metric '{metric}'",
+            )
+    values = {
+        "external_customer_id": customer,
+        "code": code,
+        "name": node.get("name", as_str),
+        "currency": node.get("currency", as_currency),
+        "rate_amount": node.get("rate_amount", as_non_negative_decimal),
+        "priority": node.get("priority", as_non_negative_int),
+        "applies_to_fee_types": json_text(fee_types),
+        "applies_to_billable_metric_codes": json_text(metric_codes),
+        "created_at": node.get("created_at", as_timestamp),
+        "expiration_at": node.get("expiration_at", as_timestamp),
+        "granted_credits": node.get("granted_credits", as_non_negative_decimal),
+        "paid_credits": node.get("paid_credits", as_non_negative_decimal),
+        "invoice_requires_successful_payment": node.get(
+            "invoice_requires_successful_payment",
+            as_bool,
+            aliases=("invoice_require_successful_payment",),
+        ),
+    }
+    if customer is not None:
+        node.ref("external_customer_id", "customers", (customer,), f"unknown customer '{customer}'")
+    parsed.add("wallets", node, values, key=(customer, code))
+
+
+def parse_wallet_transaction(node: Node, parsed: Parsed) -> None:
+    node.check_keys(
+        (
+            "transaction_id",
+            "external_customer_id",
+            "wallet_code",
+            "created_at",
+            "paid_credits",
+            "granted_credits",
+            "voided_credits",
+        ),
+        LAGO_READ_ONLY,
+    )
+    transaction_id = node.get("transaction_id", as_str, required=True)
+    customer = node.get("external_customer_id", as_str, required=True)
+    wallet = node.get("wallet_code", as_str, required=True)
+    values = {
+        "transaction_id": transaction_id,
+        "external_customer_id": customer,
+        "wallet_code": wallet,
+        "created_at": node.get("created_at", as_timestamp),
+        "paid_credits": node.get("paid_credits", as_non_negative_decimal),
+        "granted_credits": node.get("granted_credits", as_non_negative_decimal),
+        "voided_credits": node.get("voided_credits", as_non_negative_decimal),
+    }
+    if customer is not None and wallet is not None:
+        node.ref(
+            "wallet_code",
+            "wallets",
+            (customer, wallet),
+            f"unknown wallet '{wallet}' of customer '{customer}'",
+        )
+    parsed.add("wallet_transactions", node, values, key=(transaction_id,))
+
+
+def parse_one_off_invoice(node: Node, parsed: Parsed) -> None:
+    node.check_keys(
+        ("external_id", "external_customer_id", "issuing_date", "currency", "fees"), LAGO_READ_ONLY
+    )
+    external_id = node.get("external_id", as_str, required=True)
+    customer = node.get("external_customer_id", as_str, required=True)
+    values = {
+        "external_id": external_id,
+        "external_customer_id": customer,
+        "issuing_date": node.get("issuing_date", as_date, required=True),
+        "currency": node.get("currency", as_currency),
+    }
+    if customer is not None:
+        node.ref("external_customer_id", "customers", (customer,), f"unknown customer '{customer}'")
+    fees = node.children("fees")
+    if not fees and not node.has_issue("fees"):
+        node.error("fees", "a one-off invoice needs at least one fee")
+    for position, fee in fees:
+        fee.check_keys(("add_on_code", "units", "unit_amount_cents", "description"))
+        add_on = fee.get("add_on_code", as_str, required=True)
+        if add_on is not None:
+            fee.ref("add_on_code", "add_ons", (add_on,), f"unknown add-on '{add_on}'")
+        parsed.add(
+            "one_off_invoice_fees",
+            fee,
+            {
+                "one_off_invoice_external_id": external_id,
+                "position": position,
+                "add_on_code": add_on,
+                "units": fee.get("units", as_non_negative_decimal),
+                "unit_amount_cents": fee.get("unit_amount_cents", as_non_negative_decimal),
+                "description": fee.get("description", as_str),
+            },
+        )
+    parsed.add("one_off_invoices", node, values, key=(external_id,))

@@ -1,0 +1,190 @@
+"""Parquet events: typed columns shaped as a candidate relation for `events_sql`.
+
+Files are grouped so that one `read_parquet(..., union_by_name = true)` reads
+each group: consecutive files (in path order) whose shared columns have the same
+types. Usually that is one group for the whole directory; a column that changes
+type between files (say `timestamp` BIGINT here and VARCHAR there) starts a new
+group instead of failing the read. Hive folder names (`date=2024-03-01/`) are not
+read as columns. A file whose footer cannot be read becomes one `invalid_json`
+reject.
+
+Each event field is mapped from the group's DuckDB type (DESCRIBE) to the
+candidate columns: text stays text, numbers are numbers, TIMESTAMP is used as
+is, TIMESTAMPTZ is taken at UTC, STRUCT and MAP properties become JSON objects
+(`to_json`), text properties must hold a JSON object.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+
+from .events_files import EventFile
+from .events_sql import FIELDS, MAX_EPOCH_SECONDS
+
+_READ_OPTIONS = "union_by_name = true, hive_partitioning = false"
+_SCHEMA = """
+select file_name, name, duckdb_type, coalesce(num_children, 0)
+from parquet_schema($paths)
+order by file_name, column_id
+"""
+_INTEGERS = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT",
+             "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT", "UHUGEINT"}
+_TIMESTAMPS = {"TIMESTAMP", "TIMESTAMP_S", "TIMESTAMP_MS", "TIMESTAMP_NS", "DATE"}
+
+
+@dataclass(frozen=True)
+class ParquetGroup:
+    files: tuple[EventFile, ...]
+    columns: dict[str, str]  # lower-case column name -> DuckDB type, from DESCRIBE
+
+    @property
+    def patterns(self) -> list[str]:
+        return [f.pattern for f in self.files]
+
+
+def plan_parquet_groups(
+    con: duckdb.DuckDBPyConnection, files: tuple[EventFile, ...]
+) -> tuple[list[ParquetGroup], list[tuple[EventFile, str]]]:
+    """Groups of files read together, and the files that cannot be read (with why)."""
+    if not files:
+        return [], []
+    readable, unreadable = _top_level_columns(con, files)
+    runs: list[list[EventFile]] = []
+    merged: dict[str, str] = {}
+    for file in files:
+        if file not in readable:
+            continue
+        columns = readable[file]
+        if not runs or any(merged.get(name, kind) != kind for name, kind in columns.items()):
+            runs.append([])
+            merged = {}
+        runs[-1].append(file)
+        merged.update(columns)
+    groups = [ParquetGroup(tuple(run), _describe(con, run)) for run in runs]
+    return groups, unreadable
+
+
+def parquet_candidates_sql(group: ParquetGroup, paths_param: str) -> str:
+    """One group's rows as a candidate relation (see events_sql).
+
+    Parameters: `$<paths_param>` (group.patterns) and `$path_cut`."""
+    selected = [
+        "substr(filename, $path_cut) as source_file",
+        "file_row_number + 1 as source_row",
+        "cast(null as varchar) as error_details",
+        "cast(null as varchar) as raw_payload",  # built from the fields, for rejects only
+        "'OBJECT' as root_kind",
+    ]
+    for field in FIELDS:
+        kind, text, typed, epoch = _field_sql(field, group.columns.get(field))
+        selected += [f"{kind} as {field}_kind", f"{text} as {field}_text"]
+        if field in ("timestamp", "created_at"):
+            selected += [f"{typed} as {field}_typed", f"{epoch} as {field}_epoch"]
+    columns = ",\n    ".join(selected)
+    return f"""
+select
+    {columns}
+from read_parquet(${paths_param}, {_READ_OPTIONS}, filename = true, file_row_number = true)
+"""
+
+
+def _field_sql(field: str, duckdb_type: str | None) -> tuple[str, str, str, str]:
+    """(kind, text, typed timestamp, epoch seconds) SQL for one event field."""
+    column = f'"{field}"'
+    none = ("cast(null as varchar)", "cast(null as varchar)",
+            "cast(null as timestamp)", "cast(null as decimal(18, 6))")
+    if duckdb_type is None:
+        return none
+    base = duckdb_type.upper().split("(")[0]
+    as_text = f"cast({column} as varchar)"
+    typed, epoch = none[2], none[3]
+    if base == "VARCHAR":
+        kind, text = ("JSON_TEXT" if field == "properties" else "VARCHAR"), column
+    elif base == "JSON":
+        kind, text = ("JSON_TEXT" if field == "properties" else "VARCHAR"), as_text
+    elif base == "UUID":
+        kind, text = "VARCHAR", as_text
+    elif base == "BLOB":
+        decoded = f"try(decode({column}))"
+        kind_sql = f"case when {column} is null then 'NULL' when {decoded} is null then 'BLOB' "
+        kind_sql += "else '" + ("JSON_TEXT" if field == "properties" else "VARCHAR") + "' end"
+        return kind_sql, decoded, typed, epoch
+    elif base in _INTEGERS:
+        kind, text = "NUMBER", as_text
+        typed = (
+            f"case when {column} >= 0 and {column} < {MAX_EPOCH_SECONDS} "
+            f"then make_timestamp(cast({column} as bigint) * 1000000) end"
+        )
+    elif base in ("DECIMAL", "FLOAT", "DOUBLE"):
+        kind, text = "NUMBER", as_text
+        epoch = f"try_cast({column} as decimal(18, 6))"
+    elif base in _TIMESTAMPS:
+        kind, text = "TIMESTAMP", as_text
+        typed = f"cast({column} as timestamp)"
+    elif base == "TIMESTAMP WITH TIME ZONE":
+        kind, text = "TIMESTAMP", as_text
+        typed = f"make_timestamp(epoch_us({column}))"
+    elif base in ("STRUCT", "MAP"):
+        kind, text = "OBJECT", f"cast(to_json({column}) as varchar)"
+    elif duckdb_type.endswith("]"):
+        kind, text = "ARRAY", f"cast(to_json({column}) as varchar)"
+    else:
+        kind, text = base, as_text
+    return f"case when {column} is null then 'NULL' else '{kind}' end", text, typed, epoch
+
+
+def _describe(con: duckdb.DuckDBPyConnection, files: list[EventFile]) -> dict[str, str]:
+    rows = con.execute(
+        f"describe select * from read_parquet($paths, {_READ_OPTIONS})",
+        {"paths": [f.pattern for f in files]},
+    ).fetchall()
+    return {name.lower(): duckdb_type for name, duckdb_type, *_ in rows}
+
+
+def _top_level_columns(
+    con: duckdb.DuckDBPyConnection, files: tuple[EventFile, ...]
+) -> tuple[dict[EventFile, dict[str, str]], list[tuple[EventFile, str]]]:
+    try:
+        return _schemas(con, files), []
+    except duckdb.Error:
+        pass  # some footer is unreadable: find which, file by file
+    readable: dict[EventFile, dict[str, str]] = {}
+    unreadable: list[tuple[EventFile, str]] = []
+    for file in files:
+        try:
+            readable.update(_schemas(con, (file,)))
+        except duckdb.Error as error:
+            lines = str(error).strip().splitlines() or [type(error).__name__]
+            unreadable.append((file, f"not a readable Parquet file: {lines[0]}"))
+    return readable, unreadable
+
+
+def _schemas(
+    con: duckdb.DuckDBPyConnection, files: tuple[EventFile, ...]
+) -> dict[EventFile, dict[str, str]]:
+    rows = con.execute(_SCHEMA, {"paths": [f.pattern for f in files]}).fetchall()
+    by_path = {str(f.path): f for f in files}
+    elements: dict[EventFile, list[tuple[str, str, int]]] = {}
+    for file_name, name, duckdb_type, children in rows:
+        elements.setdefault(by_path[file_name], []).append((name, duckdb_type, children))
+    return {file: _children_of_root(tree) for file, tree in elements.items()}
+
+
+def _children_of_root(elements: list[tuple[str, str, int]]) -> dict[str, str]:
+    """Top-level columns from Parquet's flattened (pre-order) schema tree."""
+    columns: dict[str, str] = {}
+
+    def subtree_end(index: int) -> int:
+        end = index + 1
+        for _ in range(elements[index][2]):
+            end = subtree_end(end)
+        return end
+
+    index = 1  # element 0 is the root
+    while index < len(elements):
+        name, duckdb_type, _ = elements[index]
+        columns[name.lower()] = duckdb_type
+        index = subtree_end(index)
+    return columns

@@ -1,0 +1,42 @@
+{#- The run's billing window, set by Dagster per run (dbt_project.yml `vars`):
+    - `from`  first billing day of the run (inclusive). Informational for now:
+              every model rebuilds the whole history, so it selects nothing.
+    - `to`    day after the last billing day (exclusive): every invoice whose
+              issuing_date < `to` is produced.
+    - `as_of` the instant the run acts as of (= `to` 00:00 UTC): events
+              received at or after it are not known yet; an invoice whose grace
+              period has ended by then is finalized.
+    Models read the window only through these macros, never current_date. -#}
+
+{% macro billing_from_date() -%}
+    cast('{{ var("from") }}' as date)
+{%- endmacro %}
+
+{% macro billing_to_date() -%}
+    cast('{{ var("to") }}' as date)
+{%- endmacro %}
+
+{% macro billing_as_of() -%}
+    cast('{{ var("as_of") }}' as timestamp)
+{%- endmacro %}
+
+
+{#- The instant an invoice becomes finalized: 00:00 UTC of issuing_date + its
+    grace period in days (Lago: expected_finalization_date = date + grace days,
+    app/services/invoices/create_generating_service.rb). The invoice is
+    finalized when this instant is <= as_of; events received from then on are
+    late for it (late_for_finalized_invoice). -#}
+{% macro invoice_finalizes_at(issuing_date, grace_period_days) -%}
+    cast({{ dbt.dateadd('day', grace_period_days, 'cast(' ~ issuing_date ~ ' as date)') }} as timestamp)
+{%- endmacro %}
+
+
+{#- Zero-pad an integer to at least `width` digits (Ruby's %03d: 7 -> 007,
+    1234 -> 1234; lpad alone would truncate). -#}
+{% macro zero_pad(value, width) -%}
+    case
+        when length(cast({{ value }} as {{ dbt.type_string() }})) >= {{ width }}
+            then cast({{ value }} as {{ dbt.type_string() }})
+        else lpad(cast({{ value }} as {{ dbt.type_string() }}), {{ width }}, '0')
+    end
+{%- endmacro %}

@@ -1,0 +1,81 @@
+-- Every usage row priced by its charge model, each model its own sibling
+-- model unioned here (add graduated, volume, package... by adding a model to
+-- the union), then turned into a fee amount the way Lago does for every model
+-- (app/services/fees/charge_service.rb#init_fee, reference
+-- metering-and-pricing.md §8):
+-- - negative units or a negative amount give 0 units and 0 amount;
+-- - amount_cents = precise amount rounded half away from zero to the
+--   currency's minor unit, once per fee.
+
+with
+
+usage as (
+    select * from {{ ref('int_usage_aggregated') }}
+),
+
+prices_by_model as (
+    select * from {{ ref('int_charges_priced_standard') }}
+),
+
+usage_priced as (
+    select
+        usage.*,
+        prices_by_model.precise_amount as model_precise_amount,
+        prices_by_model.precise_unit_amount as model_precise_unit_amount,
+        usage.units < 0 or prices_by_model.precise_amount < 0 as is_negative
+    from usage
+    inner join prices_by_model
+        on usage.usage_id = prices_by_model.usage_id
+),
+
+fees_rounded as (
+    select
+        {{ surrogate_key(["'charge'", 'usage_id']) }} as charge_fee_id,
+        usage_id,
+        charge_period_id,
+        billing_period_id,
+        subscription_id,
+        external_subscription_id,
+        external_customer_id,
+        plan_code,
+        charge_id,
+        charge_position,
+        billable_metric_code,
+        charge_invoice_display_name,
+        aggregation_type,
+        charge_model,
+        is_pay_in_advance,
+        is_invoiceable,
+        currency,
+        charge_filter_id,
+        filter_display_name,
+        grouped_by,
+        charges_from_datetime,
+        charges_to_datetime,
+        charges_to_datetime_inclusive,
+        charges_issuing_date,
+        case when is_negative then cast(0 as {{ type_precise() }}) else units end as units,
+        events_count,
+        case
+            when is_negative then cast(0 as {{ type_precise() }})
+            else model_precise_unit_amount
+        end as precise_unit_amount,
+        case
+            when is_negative then cast(0 as {{ type_precise() }})
+            else model_precise_amount
+        end as precise_amount,
+        case
+            when is_negative then cast(0 as {{ type_precise() }})
+            else cast(
+                model_precise_amount * {{ currency_subunit_to_unit('currency') }}
+                as {{ type_precise() }}
+            )
+        end as precise_amount_cents,
+        case
+            when is_negative then cast(0 as bigint)
+            else {{ to_minor_units('model_precise_amount', 'currency') }}
+        end as amount_cents
+    from usage_priced
+)
+
+select * from fees_rounded

@@ -1,0 +1,59 @@
+-- Every event known as of the run (received before as_of), ranked within its
+-- (external_subscription_id, transaction_id): the first received is the event,
+-- later ones are duplicates (Lago makes transaction_id unique per external
+-- subscription at ingestion; CONTRACT §1.2). Ties are broken by timestamp,
+-- then file and row, so the choice never depends on load order. Events
+-- timestamped at or after as_of are ranked too (a later run must not change
+-- which duplicate won), but only int_events_validated decides what to do
+-- with them.
+
+with
+
+events as (
+    select
+        event_id,
+        transaction_id,
+        external_subscription_id,
+        external_customer_id,
+        code,
+        precise_total_amount_cents,
+        source_file,
+        source_row,
+        properties,
+        event_date,
+        occurred_at,
+        received_at
+    from {{ ref('stg_raw__events') }}
+    where received_at < {{ billing_as_of() }}
+),
+
+events_ranked as (
+    select
+        *,
+        row_number() over (
+            partition by external_subscription_id, transaction_id
+            order by received_at, occurred_at, source_file, source_row
+        ) as received_rank,
+        first_value(received_at) over (
+            partition by external_subscription_id, transaction_id
+            order by received_at, occurred_at, source_file, source_row
+        ) as first_received_at,
+        first_value(source_file) over (
+            partition by external_subscription_id, transaction_id
+            order by received_at, occurred_at, source_file, source_row
+        ) as first_source_file,
+        first_value(source_row) over (
+            partition by external_subscription_id, transaction_id
+            order by received_at, occurred_at, source_file, source_row
+        ) as first_source_row
+    from events
+),
+
+events_flagged as (
+    select
+        *,
+        received_rank > 1 as is_duplicate
+    from events_ranked
+)
+
+select * from events_flagged

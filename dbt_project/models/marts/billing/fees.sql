@@ -1,0 +1,41 @@
+with
+
+fees as (
+    select * from {{ ref('int_fees_assembled') }}
+),
+
+final as (
+    select
+        fee_id,
+        invoice_id,
+        external_customer_id,
+        external_subscription_id,
+        subscription_id,
+        fee_type,
+        code,
+        plan_code,
+        invoice_display_name,
+        description,
+        charge_id,
+        charge_model,
+        filter_display_name,
+        grouped_by,
+        units,
+        events_count,
+        precise_unit_amount,
+        precise_amount,
+        precise_amount_cents,
+        amount_cents,
+        precise_coupons_amount,
+        taxes_amount_cents,
+        taxes_rate,
+        currency,
+        issuing_date,
+        from_datetime,
+        -- Lago's inclusive end; the engine's half-open end beside it
+        to_datetime_inclusive as to_datetime,
+        to_datetime as to_datetime_exclusive
+    from fees
+)
+
+select * from final

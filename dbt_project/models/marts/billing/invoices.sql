@@ -1,0 +1,44 @@
+with
+
+invoices as (
+    select * from {{ ref('int_invoices_assembled') }}
+),
+
+invoice_numbers as (
+    select
+        invoice_id,
+        number,
+        sequential_id
+    from {{ ref('int_invoices_numbered') }}
+),
+
+final as (
+    select
+        invoices.invoice_id,
+        invoice_numbers.number,
+        invoice_numbers.sequential_id,
+        invoices.external_customer_id,
+        invoices.invoice_type,
+        invoices.status,
+        invoices.payment_status,
+        invoices.currency,
+        invoices.issuing_date,
+        invoices.payment_due_date,
+        invoices.net_payment_term_days,
+        invoices.invoice_grace_period_days,
+        invoices.fees_count,
+        invoices.fees_amount_cents,
+        invoices.coupons_amount_cents,
+        invoices.sub_total_excluding_taxes_amount_cents,
+        invoices.taxes_amount_cents,
+        invoices.sub_total_including_taxes_amount_cents,
+        invoices.credit_notes_amount_cents,
+        invoices.prepaid_credit_amount_cents,
+        invoices.total_amount_cents,
+        invoices.finalized_at
+    from invoices
+    inner join invoice_numbers
+        on invoices.invoice_id = invoice_numbers.invoice_id
+)
+
+select * from final

@@ -1,0 +1,128 @@
+"""The whole pipeline on tests/fixtures/e2e, with every total worked by hand.
+
+Scenario (see tests/fixtures/e2e/catalog/catalog.yaml), billed through 2024-03-01:
+- s1 (customer c1, plan basic: monthly, in arrears, 10.00 USD, api_calls 0.05/call,
+  storage 0.25/GB)
+  January:  api_calls t1, t2, t3 = 3 calls (t2 sent twice: the second is a duplicate)
+            -> 3 x 0.05 = 0.15 USD = 15 cents
+            storage 1.5 + 2 = 3.5 GB -> 3.5 x 0.25 = 0.875 USD = 87.5 cents -> 88 (half away from 0)
+            invoice issued 2024-02-01: 1000 + 15 + 88 = 1103 cents
+  February: api_calls t20 (2024-02-01 00:00, first instant of the period) = 1 -> 5 cents
+            storage 4 GB -> 4 x 0.25 = 1.00 USD = 100 cents
+            invoice issued 2024-03-01: 1000 + 5 + 100 = 1105 cents
+- s2 (c2, premium: monthly, in advance, 50.00 EUR, api_calls 0.10/call)
+  2024-01-01: January's fee in advance                        = 5000 cents
+  2024-02-01: February's fee 5000 + January's 7 calls x 0.10 = 0.70 EUR = 70 -> 5070 cents
+  2024-03-01: March's fee 5000 + February's 0 calls            = 5000 cents
+- s3 (c3, annual: yearly, in advance, 1200.00 USD)
+  2024-01-01: the year 2024 in advance                        = 120000 cents
+No taxes, coupons or credits: totals equal fees. Net payment term 15 days.
+Rejected events: one line that is not JSON, t2's duplicate, t13 (unknown subscription),
+t14 (unknown metric code), t15 (no timestamp).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import copy_fixture, run_billing
+
+BILLING_TABLES = [
+    "invoices", "invoice_subscriptions", "fees", "usage", "applied_taxes", "credits",
+    "wallet_transactions", "event_errors",
+]
+
+
+def _snapshot(run) -> dict[str, list[tuple]]:
+    return {table: run.query(f"select * from billing.{table} order by all") for table in BILLING_TABLES}
+
+
+@pytest.fixture(scope="module")
+def e2e(tmp_path_factory):
+    root = tmp_path_factory.mktemp("e2e")
+    data_dir = copy_fixture("e2e", root)
+    warehouse = root / "warehouse.duckdb"
+    first = run_billing(data_dir, warehouse, through="2024-03-01")
+    assert first.returncode == 0, first.stderr[-4000:]
+    before = _snapshot(first)
+    second = run_billing(data_dir, warehouse, through="2024-03-01")
+    assert second.returncode == 0, second.stderr[-4000:]
+    return first, before, _snapshot(second)
+
+
+def test_invoice_totals_match_the_hand_worked_scenario(e2e):
+    run, _, _ = e2e
+    rows = run.query(
+        """
+        select external_customer_id, cast(issuing_date as varchar), currency,
+               fees_amount_cents, taxes_amount_cents, total_amount_cents
+        from billing.invoices
+        where invoice_type = 'subscription'
+        order by 1, 2
+        """
+    )
+    assert rows == [
+        ("c1", "2024-02-01", "USD", 1103, 0, 1103),
+        ("c1", "2024-03-01", "USD", 1105, 0, 1105),
+        ("c2", "2024-01-01", "EUR", 5000, 0, 5000),
+        ("c2", "2024-02-01", "EUR", 5070, 0, 5070),
+        ("c2", "2024-03-01", "EUR", 5000, 0, 5000),
+        ("c3", "2024-01-01", "USD", 120000, 0, 120000),
+    ]
+
+
+def test_charge_fees_round_once_from_the_precise_amount(e2e):
+    run, _, _ = e2e
+    rows = run.query(
+        """
+        select code, cast(units as decimal(18, 4)), cast(precise_amount as decimal(18, 6)), amount_cents
+        from billing.fees
+        where external_subscription_id = 's1' and fee_type = 'charge'
+          and from_datetime >= timestamp '2024-01-01' and from_datetime < timestamp '2024-02-01'
+        order by code
+        """
+    )
+    # 3 calls x 0.05 = 0.15; 3.5 GB x 0.25 = 0.875 -> 88 cents
+    from decimal import Decimal
+
+    assert rows == [
+        ("api_calls", Decimal("3.0000"), Decimal("0.150000"), 15),
+        ("storage", Decimal("3.5000"), Decimal("0.875000"), 88),
+    ]
+
+
+def test_due_dates_add_the_net_payment_term(e2e):
+    run, _, _ = e2e
+    rows = run.query(
+        "select distinct cast(payment_due_date - issuing_date as integer) from billing.invoices"
+    )
+    assert rows == [(15,)]
+
+
+def test_every_rejected_event_is_reported_with_its_reason(e2e):
+    run, _, _ = e2e
+    rows = run.query(
+        "select error_code, coalesce(transaction_id, '') from billing.event_errors order by 1, 2"
+    )
+    assert rows == [
+        ("duplicate_transaction_id", "t2"),
+        ("invalid_json", ""),
+        ("invalid_timestamp", "t15"),
+        ("unknown_metric_code", "t14"),
+        ("unknown_subscription", "t13"),
+    ]
+
+
+def test_invoice_numbers_are_unique_and_ids_deterministic(e2e):
+    run, _, _ = e2e
+    (count, numbers, ids) = run.query(
+        "select count(*), count(distinct number), count(distinct invoice_id) from billing.invoices"
+    )[0]
+    assert count == numbers == ids == 6
+
+
+def test_running_twice_gives_identical_billing_tables(e2e):
+    _, before, after = e2e
+    for table in BILLING_TABLES:
+        assert before[table] == after[table], f"billing.{table} changed on rerun"
+    assert before["invoices"], "the scenario must produce invoices"
