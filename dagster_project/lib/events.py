@@ -10,6 +10,10 @@ catalog checks are dbt's, not ingestion's.
 
 Modules: events_files (which files), events_documents (JSON lines and
 documents), events_parquet (Parquet), events_sql (the rules and the inserts).
+
+Call it on a connection with no open transaction. For its duration the session
+runs with TimeZone UTC and insertion order preserved; the caller's settings
+are restored afterwards.
 """
 
 from __future__ import annotations
@@ -50,7 +54,9 @@ def land_events(
     """Replace the events and rejects dated in `window` ([start, end) of UTC event
     dates; None: all) and every undated reject, from the files under data_dir/events."""
     if window is not None and not window[0] < window[1]:
-        raise ValueError(f"The event window {window[0]} to {window[1]} is empty: start must be before end.")
+        raise ValueError(
+            f"The event window {window[0]} to {window[1]} is empty: start must be before end."
+        )
     files = find_event_files(Path(data_dir))
     window_params = {
         "window_start": window[0] if window else None,
@@ -104,7 +110,9 @@ def _candidates(con: duckdb.DuckDBPyConnection, files: EventFiles) -> tuple[str,
 
 
 def _replace(
-    con: duckdb.DuckDBPyConnection, candidates: tuple[str, dict[str, object]], window: dict[str, object]
+    con: duckdb.DuckDBPyConnection,
+    candidates: tuple[str, dict[str, object]],
+    window: dict[str, object],
 ) -> None:
     # One INSERT per table and transaction, never two: in this DuckDB build an INSERT of
     # no rows followed, in the same transaction, by one of a full row group (122,880

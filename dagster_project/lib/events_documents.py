@@ -1,11 +1,13 @@
-"""JSON events: stage JSON lines and JSON documents as one row per candidate event.
+"""JSON events: JSON lines and JSON documents, staged and parsed into a temp table.
 
-`stage_documents` fills the temp table `DOCUMENTS` with one row per line of the
-`*.jsonl` / `*.ndjson` files and one per element of the `*.json` files:
-(`source_file`, `source_row`, `document` text, `error_details` when the row is
-already known to be `invalid_json`, `raw_payload`). `documents_candidates_sql`
-then reads it as a candidate relation for `events_sql` (one JSON parse for the
-field types, one for the values, per event).
+`stage_documents` reads every `*.jsonl` / `*.ndjson` line and every element of
+the `*.json` files into the temp table `DOCUMENTS` (`source_file`,
+`source_row`, `document` text, `error_details` when the row is already known to
+be `invalid_json`, `raw_payload`), then parses each document once into the temp
+table `CANDIDATES`, in the candidate columns of events_sql: one `json_valid`,
+one `json_extract` of every field as JSON text, each value's kind read from its
+first character. Keeping the parsed rows as a table lets the two inserts (events,
+rejects) read plain columns instead of parsing twice.
 
 JSON lines are read as raw text by DuckDB's CSV reader (one VARCHAR column, a
 delimiter and quote that valid JSON never holds, strict mode), numbered with
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import duckdb
 
+from . import events_sql
 from .events_files import EventFile, EventFiles
 
 CANDIDATES = "events_landing_candidates"
@@ -80,7 +83,10 @@ from (
         escaped_line,
         line_number,
         try(decode(cast(
-            case when ends_with(escaped_line, '\\x0D') then left(escaped_line, -4) else escaped_line end
+            case
+                when ends_with(escaped_line, '\\x0D') then left(escaped_line, -4)
+                else escaped_line
+            end
             as blob
         ))) as line
     from (
@@ -108,14 +114,19 @@ documents as (
     select
         filename,
         content,
-        case when starts_with(decoded, chr(65279)) then substr(decoded, 2) else decoded end as document
+        case
+            when starts_with(decoded, chr(65279)) then substr(decoded, 2)
+            else decoded
+        end as document
     from files
 ),
 
 documents_typed as (
     select
         *,
-        case when json_valid(document) then json_type(document, ['$', '$.events', '$.event']) end as kinds
+        case
+            when json_valid(document) then json_type(document, ['$', '$.events', '$.event'])
+        end as kinds
     from documents
 )
 
@@ -125,9 +136,9 @@ select
         when document is null then 'file is not valid UTF-8'
         when kinds is null then 'file is not valid JSON'
         when kinds[1] not in ('ARRAY', 'OBJECT')
-            then 'file holds a JSON ' || lower(kinds[1]) || ', not a list of events'
+            then 'file holds ' || {events_sql.kind_name("kinds[1]")} || ', not a list of events'
         when kinds[1] = 'OBJECT' and kinds[2] is not null and kinds[2] <> 'ARRAY'
-            then 'events must be a list, got ' || lower(kinds[2])
+            then 'events must be a list, got ' || {events_sql.kind_name("kinds[2]")}
     end as error_details,
     case
         when document is null then left(cast(content as varchar), 1000)
@@ -161,10 +172,19 @@ from {_JSON_FILES}
 where error_details is null
 """
 
-_PATHS = ["$.transaction_id", "$.external_subscription_id", "$.external_customer_id", "$.code",
-          "$.timestamp", "$.created_at", "$.properties", "$.precise_total_amount_cents"]
+_PATHS = [
+    "$.transaction_id",
+    "$.external_subscription_id",
+    "$.external_customer_id",
+    "$.code",
+    "$.timestamp",
+    "$.created_at",
+    "$.properties",
+    "$.precise_total_amount_cents",
+]
 _FIELDS = [path.removeprefix("$.") for path in _PATHS]
 _BLANK = "' ' || chr(9) || chr(10) || chr(13)"
+NOT_BLANK = events_sql.NOT_BLANK
 
 
 def stage_documents(con: duckdb.DuckDBPyConnection, files: EventFiles) -> None:
@@ -185,9 +205,7 @@ def stage_documents(con: duckdb.DuckDBPyConnection, files: EventFiles) -> None:
         con.execute(f"drop table if exists {table}")
 
 
-def add_file_reject(
-    con: duckdb.DuckDBPyConnection, source_file: str, details: str
-) -> None:
+def add_file_reject(con: duckdb.DuckDBPyConnection, source_file: str, details: str) -> None:
     """Record a whole file as one `invalid_json` candidate."""
     con.execute(
         f"insert into {CANDIDATES} (source_file, error_details) values ($source_file, $details)",
@@ -211,7 +229,9 @@ def _parsed_documents_sql() -> str:
     One JSON parse to validate, one to extract every field as JSON text; a
     value's kind is read from its first character ('"' string, '{' object...).
     """
-    values = ",\n        ".join(f"values_json[{i + 1}] as {field}_json" for i, field in enumerate(_FIELDS))
+    values = ",\n        ".join(
+        f"values_json[{i + 1}] as {field}_json" for i, field in enumerate(_FIELDS)
+    )
     fields = ",\n    ".join(
         f"{_kind(f'{field}_json')} as {field}_kind,\n    {_text(f'{field}_json')} as {field}_text"
         for field in _FIELDS
@@ -236,7 +256,7 @@ documents as (
         end as document
     from {DOCUMENTS}
     left join file_offsets on {DOCUMENTS}.source_file = file_offsets.source_file
-    where {DOCUMENTS}.error_details is not null or trim({DOCUMENTS}.document, {_BLANK}) <> ''
+    where {DOCUMENTS}.error_details is not null or regexp_matches({DOCUMENTS}.document, {NOT_BLANK})
 ),
 
 documents_validated as (
@@ -252,7 +272,9 @@ documents_validated as (
 documents_extracted as (
     select
         *,
-        case when first_character = '{{' then cast(json_extract(document, [{paths}]) as varchar[]) end
+        case
+            when first_character = '{{' then cast(json_extract(document, [{paths}]) as varchar[])
+        end
             as values_json
     from documents_validated
 ),

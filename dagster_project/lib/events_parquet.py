@@ -6,7 +6,9 @@ types. Usually that is one group for the whole directory; a column that changes
 type between files (say `timestamp` BIGINT here and VARCHAR there) starts a new
 group instead of failing the read. Hive folder names (`date=2024-03-01/`) are not
 read as columns. A file whose footer cannot be read becomes one `invalid_json`
-reject.
+reject. Row numbers come from the reader's `file_row_number`; a file that has a
+column of that name itself is read on its own and numbered with
+`row_number() over ()` (file order is kept).
 
 Each event field is mapped from the group's DuckDB type (DESCRIBE) to the
 candidate columns: text stays text, numbers are numbers, TIMESTAMP is used as
@@ -23,14 +25,26 @@ import duckdb
 from .events_files import EventFile
 from .events_sql import FIELDS, MAX_EPOCH_SECONDS
 
-_READ_OPTIONS = "union_by_name = true, hive_partitioning = false"
+# The file name column gets a name no event file is likely to use.
+_FILENAME = "events_landing_filename"
+_READ_OPTIONS = f"union_by_name = true, hive_partitioning = false, filename = '{_FILENAME}'"
 _SCHEMA = """
 select file_name, name, duckdb_type, coalesce(num_children, 0)
 from parquet_schema($paths)
 order by file_name, column_id
 """
-_INTEGERS = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT",
-             "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT", "UHUGEINT"}
+_INTEGERS = {
+    "TINYINT",
+    "SMALLINT",
+    "INTEGER",
+    "BIGINT",
+    "HUGEINT",
+    "UTINYINT",
+    "USMALLINT",
+    "UINTEGER",
+    "UBIGINT",
+    "UHUGEINT",
+}
 _TIMESTAMPS = {"TIMESTAMP", "TIMESTAMP_S", "TIMESTAMP_MS", "TIMESTAMP_NS", "DATE"}
 
 
@@ -38,6 +52,11 @@ _TIMESTAMPS = {"TIMESTAMP", "TIMESTAMP_S", "TIMESTAMP_MS", "TIMESTAMP_NS", "DATE
 class ParquetGroup:
     files: tuple[EventFile, ...]
     columns: dict[str, str]  # lower-case column name -> DuckDB type, from DESCRIBE
+
+    @property
+    def has_row_numbers(self) -> bool:
+        """Whether the reader can add `file_row_number` (no column of that name)."""
+        return "file_row_number" not in self.columns
 
     @property
     def patterns(self) -> list[str]:
@@ -57,7 +76,9 @@ def plan_parquet_groups(
         if file not in readable:
             continue
         columns = readable[file]
-        if not runs or any(merged.get(name, kind) != kind for name, kind in columns.items()):
+        conflicts = any(merged.get(name, kind) != kind for name, kind in columns.items())
+        alone = "file_row_number" in columns or "file_row_number" in merged
+        if not runs or conflicts or alone:
             runs.append([])
             merged = {}
         runs[-1].append(file)
@@ -70,9 +91,10 @@ def parquet_candidates_sql(group: ParquetGroup, paths_param: str) -> str:
     """One group's rows as a candidate relation (see events_sql).
 
     Parameters: `$<paths_param>` (group.patterns) and `$path_cut`."""
+    row_number = "file_row_number + 1" if group.has_row_numbers else "events_landing_row"
     selected = [
-        "substr(filename, $path_cut) as source_file",
-        "file_row_number + 1 as source_row",
+        f"substr({_FILENAME}, $path_cut) as source_file",
+        f"{row_number} as source_row",
         "cast(null as varchar) as error_details",
         "cast(null as varchar) as raw_payload",  # built from the fields, for rejects only
         "'OBJECT' as root_kind",
@@ -83,18 +105,29 @@ def parquet_candidates_sql(group: ParquetGroup, paths_param: str) -> str:
         if field in ("timestamp", "created_at"):
             selected += [f"{typed} as {field}_typed", f"{epoch} as {field}_epoch"]
     columns = ",\n    ".join(selected)
+    if group.has_row_numbers:
+        source = f"read_parquet(${paths_param}, {_READ_OPTIONS}, file_row_number = true)"
+    else:  # one file (see plan_parquet_groups)
+        source = f"""(
+    select *, row_number() over () as events_landing_row
+    from read_parquet(${paths_param}, {_READ_OPTIONS})
+)"""
     return f"""
 select
     {columns}
-from read_parquet(${paths_param}, {_READ_OPTIONS}, filename = true, file_row_number = true)
+from {source}
 """
 
 
 def _field_sql(field: str, duckdb_type: str | None) -> tuple[str, str, str, str]:
     """(kind, text, typed timestamp, epoch seconds) SQL for one event field."""
     column = f'"{field}"'
-    none = ("cast(null as varchar)", "cast(null as varchar)",
-            "cast(null as timestamp)", "cast(null as decimal(18, 6))")
+    none = (
+        "cast(null as varchar)",
+        "cast(null as varchar)",
+        "cast(null as timestamp)",
+        "cast(null as decimal(18, 6))",
+    )
     if duckdb_type is None:
         return none
     base = duckdb_type.upper().split("(")[0]

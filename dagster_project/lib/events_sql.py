@@ -4,7 +4,7 @@ Every source (JSON lines and documents, Parquet files) is first shaped as a
 *candidate relation* with, per event field `f` of Lago's event:
 
 - `f_kind`: how the value arrived: null when the field is absent, `'NULL'`,
-  `'VARCHAR'`, a number (`'UBIGINT'`, `'BIGINT'`, `'DOUBLE'` from JSON,
+  `'VARCHAR'`, a number (`'BIGINT'` for an integer or `'DOUBLE'` from JSON,
   `'NUMBER'` from typed Parquet), `'OBJECT'`, `'ARRAY'`, `'BOOLEAN'`,
   `'TIMESTAMP'` (typed Parquet), `'JSON_TEXT'` (Parquet text holding JSON), or
   another type name;
@@ -39,7 +39,11 @@ REQUIRED_TEXT_FIELDS = ("transaction_id", "external_subscription_id", "code")
 TIME_FIELDS = ("timestamp", "created_at")
 
 NUMBER_KINDS = "('UBIGINT', 'BIGINT', 'DOUBLE', 'NUMBER')"
-NUMERIC_TEXT = r"'[+-]?([0-9]+([.][0-9]*)?|[.][0-9]+)([eE][+-]?[0-9]+)?'"
+# Decimal text, optionally signed, with an exponent, and spaces around.
+NUMERIC_TEXT = r"'\s*[+-]?([0-9]+([.][0-9]*)?|[.][0-9]+)([eE][+-]?[0-9]+)?\s*'"
+# Any character but whitespace. (regexp_matches against it is how this module
+# tests for blank text: DuckDB's trim() costs several times more.)
+NOT_BLANK = r"'[^ \t\r\n]'"
 EMPTY_OBJECT = "'{}'"
 # Unix seconds accepted: 1970-01-01 up to the end of year 9999; a value in
 # milliseconds or microseconds by mistake falls outside and is rejected.
@@ -52,7 +56,7 @@ WINDOW = (
 )
 
 
-def _kind_name(kind: str) -> str:
+def kind_name(kind: str) -> str:
     """A kind in JSON's words, for error details."""
     return f"""case {kind}
                 when 'VARCHAR' then 'a string'
@@ -68,8 +72,9 @@ def _kind_name(kind: str) -> str:
 def _shown(field: str) -> str:
     """A field's value for error details: quoted text, else the value, else its kind."""
     return f"""case
-                when {field}_kind in ('VARCHAR', 'JSON_TEXT') then '"' || left({field}_text, 100) || '"'
-                else coalesce(left({field}_text, 100), {_kind_name(f"{field}_kind")})
+                when {field}_kind in ('VARCHAR', 'JSON_TEXT')
+                    then '"' || left({field}_text, 100) || '"'
+                else coalesce(left({field}_text, 100), {kind_name(f"{field}_kind")})
             end"""
 
 
@@ -85,8 +90,9 @@ def _missing_reason(field: str) -> str:
     return f"""case
             when {field}_kind is null then '{field} is missing'
             when {field}_kind = 'NULL' then '{field} is null'
-            when not {_is_scalar(field)} then '{field} must be a string, got ' || {_kind_name(f"{field}_kind")}
-            when trim({field}_text) = '' then '{field} is empty'
+            when not {_is_scalar(field)}
+                then '{field} must be a string, got ' || {kind_name(f"{field}_kind")}
+            when not regexp_matches({field}_text, {NOT_BLANK}) then '{field} is empty'
         end"""
 
 
@@ -101,8 +107,8 @@ def _epoch_seconds(field: str) -> str:
             when {field}_typed is not null or {_is_whole_seconds(field)} then null
             when {field}_epoch is not null then {field}_epoch
             when {field}_kind in {NUMBER_KINDS} then try_cast({field}_text as decimal(18, 6))
-            when {field}_kind = 'VARCHAR' and regexp_full_match(trim({field}_text), {NUMERIC_TEXT})
-                then try_cast(trim({field}_text) as decimal(18, 6))
+            when {field}_kind = 'VARCHAR' and regexp_full_match({field}_text, {NUMERIC_TEXT})
+                then try_cast({field}_text as decimal(18, 6))
         end"""
 
 
@@ -114,7 +120,10 @@ def _parsed_timestamp(field: str) -> str:
     return f"""case
             when {field}_typed is not null then {field}_typed
             when {_is_whole_seconds(field)} then
-                case when {whole} >= 0 and {whole} < {MAX_EPOCH_SECONDS} then make_timestamp({whole} * 1000000) end
+                case
+                    when {whole} >= 0 and {whole} < {MAX_EPOCH_SECONDS}
+                        then make_timestamp({whole} * 1000000)
+                end
             when {seconds} is not null then
                 case
                     when {seconds} >= 0 and {seconds} < {MAX_EPOCH_SECONDS} then make_timestamp(
@@ -123,7 +132,7 @@ def _parsed_timestamp(field: str) -> str:
                     )
                 end
             when {field}_kind = 'VARCHAR'
-                then make_timestamp(epoch_us(try_cast(trim({field}_text) as timestamptz)))
+                then make_timestamp(epoch_us(try_cast({field}_text as timestamptz)))
         end"""
 
 
@@ -131,7 +140,8 @@ def _timestamp_reason(field: str) -> str:
     return f"""case
             when {field}_kind is null then '{field} is missing'
             when {field}_kind = 'NULL' then '{field} is null'
-            else '{field} ' || {_shown(field)} || ' is neither Unix seconds (years 1970 to 9999) nor an ISO-8601 timestamp'
+            else '{field} ' || {_shown(field)}
+                || ' is neither Unix seconds (years 1970 to 9999) nor an ISO-8601 timestamp'
         end"""
 
 
@@ -170,15 +180,17 @@ fields_read as (
         case
             when properties_kind is null or properties_kind = 'NULL' then {EMPTY_OBJECT}
             when properties_kind = 'OBJECT' then properties_text
-            when properties_kind = 'JSON_TEXT' and trim(properties_text) = '' then {EMPTY_OBJECT}
+            when properties_kind = 'JSON_TEXT' and not regexp_matches(properties_text, {NOT_BLANK})
+                then {EMPTY_OBJECT}
             when properties_kind = 'JSON_TEXT' and json_valid(properties_text)
                 and json_type(properties_text) = 'OBJECT' then properties_text
         end as properties,
         -- the decimal text as sent, never through a float of ours
         case
-            when precise_total_amount_cents_kind in {NUMBER_KINDS} then precise_total_amount_cents_text
+            when precise_total_amount_cents_kind in {NUMBER_KINDS}
+                then precise_total_amount_cents_text
             when precise_total_amount_cents_kind = 'VARCHAR'
-                and regexp_full_match(trim(precise_total_amount_cents_text), {NUMERIC_TEXT})
+                and regexp_full_match(precise_total_amount_cents_text, {NUMERIC_TEXT})
                 then trim(precise_total_amount_cents_text)
         end as precise_total_amount_cents
     from candidates
@@ -199,7 +211,7 @@ events_checked as (
         not (
             created_at_kind is null
             or created_at_kind = 'NULL'
-            or (created_at_kind = 'VARCHAR' and trim(created_at_text) = '')
+            or (created_at_kind = 'VARCHAR' and not regexp_matches(created_at_text, {NOT_BLANK}))
         ) as has_created_at,
         concat_ws(
             '; ',
@@ -222,8 +234,10 @@ events_classified as (
         case
             when read_error is not null then read_error
             when root_kind is null then 'not valid JSON'
-            when root_kind <> 'OBJECT' then 'expected a JSON object, got ' || {_kind_name("root_kind")}
-            when properties is null then 'properties must be a JSON object, got ' || {_shown("properties")}
+            when root_kind <> 'OBJECT'
+                then 'expected a JSON object, got ' || {kind_name("root_kind")}
+            when properties is null
+                then 'properties must be a JSON object, got ' || {_shown("properties")}
             when missing_fields <> '' then missing_fields
             when event_timestamp is null then {_timestamp_reason("timestamp")}
             when has_created_at and created_timestamp is null then {_timestamp_reason("created_at")}
@@ -241,10 +255,12 @@ def insert_events_sql(candidates_sql: str) -> str:
 insert into raw.events ({columns})
 select
     event_date,
-    case when trim(transaction_id_sent) <> '' then transaction_id_sent end,
-    case when trim(external_subscription_id_sent) <> '' then external_subscription_id_sent end,
-    case when trim(external_customer_id_sent) <> '' then external_customer_id_sent end,
-    case when trim(code_sent) <> '' then code_sent end,
+    transaction_id_sent,  -- required: an event has none blank (missing_field otherwise)
+    external_subscription_id_sent,
+    case
+        when regexp_matches(external_customer_id_sent, {NOT_BLANK}) then external_customer_id_sent
+    end,
+    code_sent,
     event_timestamp,
     properties,
     precise_total_amount_cents,
