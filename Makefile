@@ -10,9 +10,29 @@ export BILLING_OUTPUT_DIR ?= $(CURDIR)/data/invoices
 export DBT_PROFILES_DIR := $(CURDIR)/dbt_project
 DEMO_THROUGH ?= 2024-06-30
 
-.PHONY: setup manifest demo test dev lint lock bench clean
+.PHONY: setup system-packages manifest demo test dev lint lock bench clean
 
-setup: $(STAMP) $(MANIFEST)
+# System libraries of PDF invoices (WeasyPrint, docs/documents.md): Pango, HarfBuzz's
+# subsetter and the DejaVu fonts; poppler-utils turns PDF pages into PNGs for the
+# visual check. Installed when missing and make runs as root on Debian; otherwise
+# make says what to install.
+PDF_DEB_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core poppler-utils
+APT_GET ?= apt-get
+
+setup: system-packages $(STAMP) $(MANIFEST)
+
+system-packages:
+	@command -v dpkg-query >/dev/null || { echo "system-packages: not Debian; PDF invoices need Pango, HarfBuzz-subset and DejaVu fonts" >&2; exit 0; }; \
+	missing=""; for package in $(PDF_DEB_PACKAGES); do \
+		dpkg-query -W -f='$${Status}' $$package 2>/dev/null | grep -q "ok installed" || missing="$$missing $$package"; \
+	done; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v $(APT_GET) >/dev/null; then \
+		echo "system-packages: installing$$missing"; \
+		$(APT_GET) update -qq && DEBIAN_FRONTEND=noninteractive $(APT_GET) install -y -qq --no-install-recommends $$missing; \
+	else \
+		echo "system-packages: PDF invoices need$$missing: sudo apt-get install -y$$missing" >&2; \
+	fi
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +50,7 @@ manifest: $(MANIFEST)
 demo: setup
 	$(BIN)/billing run --through $(DEMO_THROUGH)
 	$(BIN)/python -m dagster_project.demo_summary
+	$(BIN)/python -m dagster_project.payments_emulator.demo
 
 test: setup
 	$(BIN)/python -m pytest -q
@@ -40,7 +61,9 @@ dev: setup
 	DAGSTER_HOME=$$DAGSTER_HOME $(BIN)/dagster dev -h 127.0.0.1 -p 3000
 
 bench: setup
-	$(BIN)/python bench/run.py
+	$(BIN)/python bench/events_landing.py
+	$(BIN)/python bench/payments.py
+	$(BIN)/python bench/documents.py
 
 # Re-lock after changing pyproject.toml dependencies.
 lock:

@@ -1,0 +1,1 @@
+"""Invoice documents: the rendering asset, its templates/ and its locales/."""

@@ -1,0 +1,1 @@
+"""Invoice documents: warehouse -> plain dicts -> HTML (Jinja2, Babel) -> PDF (WeasyPrint)."""

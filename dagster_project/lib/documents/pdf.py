@@ -1,0 +1,103 @@
+"""HTML -> PDF with WeasyPrint; its system libraries come from Debian packages.
+
+WeasyPrint needs Pango (text layout) and HarfBuzz's subsetter (embedding only
+the glyphs used; without it WeasyPrint falls back to fontTools and a PDF takes
+ten times longer), and fonts: DejaVu Sans from fonts-dejavu-core. Text stays
+text (selectable, extractable) and the fonts are embedded as subsets.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+
+# What `make setup` installs on Debian/Ubuntu when they are missing.
+DEBIAN_PACKAGES = (
+    "libpango-1.0-0",
+    "libpangoft2-1.0-0",
+    "libharfbuzz-subset0",
+    "fonts-dejavu-core",
+)
+_INSTALL_HINT = "apt-get install -y " + " ".join(DEBIAN_PACKAGES)
+_FONT_FILE = "DejaVuSans.ttf"
+_FONT_DIRS = ("/usr/share/fonts", "/usr/local/share/fonts", "~/.local/share/fonts", "~/.fonts")
+
+
+class PdfSetupError(RuntimeError):
+    """WeasyPrint or its system libraries or fonts are missing."""
+
+
+@lru_cache(maxsize=1)
+def weasyprint_module():
+    """Imports WeasyPrint, or explains which Debian packages are missing."""
+    try:
+        import weasyprint
+    except OSError as exc:  # cffi could not dlopen Pango & co.
+        raise PdfSetupError(
+            f"WeasyPrint cannot load its system libraries ({exc}). On Debian/Ubuntu install them "
+            f"with `{_INSTALL_HINT}` (or run `make setup` as root)."
+        ) from exc
+    except ImportError as exc:
+        raise PdfSetupError(
+            f"WeasyPrint is not installed in this environment ({exc}): run `make setup`."
+        ) from exc
+    return weasyprint
+
+
+def check_pdf_setup() -> list[str]:
+    """Fails when PDFs cannot be made; returns warnings for what only makes them slower."""
+    weasyprint_module()
+    fonts = [
+        path
+        for folder in _FONT_DIRS
+        if Path(folder).expanduser().is_dir()
+        for path in Path(folder).expanduser().rglob(_FONT_FILE)
+    ]
+    if not fonts:
+        raise PdfSetupError(
+            f"the font DejaVu Sans ({_FONT_FILE}) is not installed: invoice PDFs embed it. "
+            f"On Debian/Ubuntu: `apt-get install -y fonts-dejavu-core`."
+        )
+    warnings = []
+    from weasyprint.text import ffi as text_ffi
+
+    if getattr(text_ffi, "harfbuzz_subset", None) is None:
+        warnings.append(
+            "HarfBuzz's subsetter (Debian libharfbuzz-subset0) is missing: WeasyPrint falls back "
+            "to fontTools and PDFs take about ten times longer."
+        )
+    return warnings
+
+
+@lru_cache(maxsize=1)
+def _weasyprint_context():
+    """Per process: one font configuration, an image cache (the logo is decoded once), and a
+    fetcher that only reads `data:` URLs (documents are self-contained; the logo is inlined),
+    so no HTML ever reaches the network."""
+    from weasyprint.text.fonts import FontConfiguration
+
+    fetcher = weasyprint_module().URLFetcher(allowed_protocols={"data"})
+    return FontConfiguration(), fetcher, {}
+
+
+@lru_cache(maxsize=4)
+def _stylesheet(text: str):
+    font_config, _, _ = _weasyprint_context()
+    return weasyprint_module().CSS(string=text, font_config=font_config)
+
+
+def write_pdf(html: str, path: Path, stylesheet: str = "") -> None:
+    """One HTML page to one PDF file, written under a temporary name and moved into place.
+
+    `stylesheet` is parsed once per process and reused (the HTML then leaves it out)."""
+    weasyprint = weasyprint_module()
+    font_config, fetcher, images = _weasyprint_context()
+    partial = path.with_name(f".{path.name}.partial")
+    document = weasyprint.HTML(string=html, url_fetcher=fetcher).render(
+        font_config=font_config,
+        stylesheets=[_stylesheet(stylesheet)] if stylesheet else [],
+        cache=images,
+    )
+    document.write_pdf(partial, pdf_identifier=path.stem.encode("utf-8"))
+    os.replace(partial, path)
