@@ -1,0 +1,157 @@
+"""THE table: which Lago feature waits for which issue, and so which cases are xfail.
+
+Each converted case lists the features it exercises (the converters detect them
+from the case's aggregation_type, charge_model, tags and objects). A case whose
+features are all built runs as a plain test; otherwise it is
+`xfail(strict=True)` with the title(s) of the issue(s) still missing.
+
+When an issue lands, set its rows in FEATURE_ISSUE to BUILT: its cases then run
+as plain tests (and move into the run of supported cases). strict=True makes a
+case that passes while still marked xfail a failure, so the table cannot lag
+behind the pipeline.
+"""
+
+from __future__ import annotations
+
+METERING = (
+    "Metering: every Lago aggregation type, recurring metrics, filters and pricing groups, "
+    "exact to Lago"
+)
+PRICING = (
+    "Pricing and billing periods: every Lago charge model, every interval, calendar and "
+    "anniversary billing, proration, trials, plan changes and minimums"
+)
+INVOICE_ASSEMBLY = (
+    "Invoice assembly: coupons, taxes, prepaid credits, credit notes, one-off invoices, "
+    "drafts and finalization, numbering"
+)
+USAGE_IN_ADVANCE = (
+    "Usage in advance and in progress: pay-in-advance charges, current usage, void invoices, "
+    "manual payment updates, automatic wallet top-ups"
+)
+ISSUE_ORDER = (METERING, PRICING, INVOICE_ASSEMBLY, USAGE_IN_ADVANCE)
+
+# Built: a feature mapped to BUILT never makes a case xfail.
+BUILT = None
+
+# THE table: feature -> the issue that builds it. When an issue lands, set its rows to BUILT.
+FEATURE_ISSUE: dict[str, str | None] = {
+    # The foundation (it also built every calendar interval, day-based proration of the
+    # subscription fee and the rounding of units: their cases pass)
+    "aggregation:count_agg": BUILT,
+    "aggregation:sum_agg": BUILT,
+    "charge_model:standard": BUILT,
+    "interval:monthly": BUILT,
+    "interval:yearly": BUILT,
+    "interval:weekly": BUILT,
+    "interval:quarterly": BUILT,
+    "interval:semiannual": BUILT,
+    "proration": BUILT,
+    "unit_rounding": BUILT,
+    # Metering
+    "aggregation:max_agg": METERING,
+    "aggregation:latest_agg": METERING,
+    "aggregation:unique_count_agg": METERING,
+    "aggregation:weighted_sum_agg": METERING,
+    "recurring_metric": METERING,
+    "metric_filters": METERING,
+    "pricing_groups": METERING,
+    # Pricing and billing periods (built: every charge model, prorated charges, anniversary
+    # billing, bill_charges_monthly, customer timezones, trials, plan changes, terminations and
+    # their credit notes, charge minimums, minimum commitments)
+    "charge_model:graduated": PRICING,
+    "charge_model:volume": PRICING,
+    "charge_model:package": PRICING,
+    "charge_model:percentage": PRICING,
+    "charge_model:graduated_percentage": PRICING,
+    "charge_model:dynamic": PRICING,
+    "prorated_charge": PRICING,
+    "anniversary_billing": PRICING,
+    "bill_charges_monthly": PRICING,
+    "customer_timezone": PRICING,
+    "trial": PRICING,
+    "plan_change": PRICING,
+    "termination": PRICING,
+    "charge_min_amount": PRICING,
+    "minimum_commitment": PRICING,
+    # Invoice assembly
+    "coupons": INVOICE_ASSEMBLY,
+    "taxes": INVOICE_ASSEMBLY,
+    "prepaid_credits": INVOICE_ASSEMBLY,
+    "credit_notes": INVOICE_ASSEMBLY,
+    "add_ons": INVOICE_ASSEMBLY,
+    "one_off_invoices": INVOICE_ASSEMBLY,
+    "grace_period_drafts": INVOICE_ASSEMBLY,
+    "late_events": INVOICE_ASSEMBLY,
+    # Usage in advance and in progress
+    "pay_in_advance_charge": USAGE_IN_ADVANCE,
+}
+
+# Features a case needs that detection cannot see (case id -> extra features).
+CASE_FEATURES: dict[str, frozenset[str]] = {}
+
+# Features a case names but whose numbers do not depend on them: Lago's expected output is
+# what a pipeline without the feature produces too (case id -> features, why).
+CASE_UNEXERCISED: dict[str, tuple[frozenset[str], str]] = {
+    # Foundation: cases whose asserted numbers a pipeline without the feature already produces.
+    "vol_spec_0_units_zero_first_flat": (
+        frozenset({"charge_model:volume"}),
+        "0 units with a zero first flat amount: the fee is 0 whatever the model",
+    ),
+    "gpct_spec_0_units_zero_first_flat": (
+        frozenset({"charge_model:graduated_percentage"}),
+        "0 units with a zero first flat amount: the fee is 0 whatever the model",
+    ),
+    "weekly_in_advance_first_period_tz_paris_same_day": (
+        frozenset({"customer_timezone"}),
+        "the Paris start falls on the same UTC day, so UTC boundaries give Lago's numbers",
+    ),
+    # Pricing and billing periods: commitment cases whose asserted true-up only sums the fees
+    # of the year. Lago bills the pay-in-advance charges per event; billed in arrears with each
+    # month they add up to the same fees of the year, and the recurring metric has no event.
+    "minimum_commitment_in_advance_anniversary_yearly_bill_charges_monthly": (
+        frozenset({"pay_in_advance_charge"}),
+        "the true-up counts the in-advance charges' fees of the year: per event or per month, "
+        "the same sum",
+    ),
+    "minimum_commitment_in_arrears_anniversary_yearly_bill_charges_monthly": (
+        frozenset({"pay_in_advance_charge"}),
+        "the true-up counts the in-advance charges' fees of the year: per event or per month, "
+        "the same sum",
+    ),
+    "minimum_commitment_in_arrears_calendar_yearly_bill_charges_monthly": (
+        frozenset({"pay_in_advance_charge"}),
+        "the true-up counts the in-advance charges' fees of the year: per event or per month, "
+        "the same sum",
+    ),
+    # Pricing and billing periods computes the credit note of a terminated or upgraded
+    # in-advance plan and consumes it on the next finalized invoices; Invoice assembly adds the
+    # credit note's taxes and coupons, which are 0 here (org tax 0 %, no coupon).
+    "pay_in_advance_upgrade_mid_month_credit_note_applied": (
+        frozenset({"credit_notes"}),
+        "upgrade credit note without tax or coupon: computed and consumed by the Pricing issue",
+    ),
+}
+
+
+def case_features(case_id: str, detected: frozenset[str]) -> frozenset[str]:
+    unexercised = CASE_UNEXERCISED.get(case_id, (frozenset(), ""))[0]
+    features = (detected | CASE_FEATURES.get(case_id, frozenset())) - unexercised
+    unknown = sorted(features - FEATURE_ISSUE.keys())
+    if unknown:
+        raise ValueError(
+            f"case {case_id}: unknown feature(s) {unknown}; add them to tests/conformance/issues.py"
+        )
+    return features
+
+
+def pending_issues(features: frozenset[str]) -> tuple[str, ...]:
+    """The issues still to build for these features, in the order the issues are listed."""
+    needed = {FEATURE_ISSUE[feature] for feature in features}
+    return tuple(issue for issue in ISSUE_ORDER if issue in needed)
+
+
+def xfail_reason(features: frozenset[str]) -> str | None:
+    """The xfail reason: the issue title, or the titles joined by ' + ' when a case needs several."""
+    issues = pending_issues(features)
+    return " + ".join(issues) if issues else None
