@@ -162,8 +162,6 @@ def run_billing(group: RunGroup, root: Path) -> RunResult:
         for key, value in os.environ.items()
         if not key.startswith(("BILLING_", "DAGSTER_HOME"))
     }
-    # As in an activated virtualenv: `billing` finds `dbt` beside it.
-    env["PATH"] = os.pathsep.join([str(billing_command().parent), env.get("PATH", "")])
     env.update(
         BILLING_DATA_DIR=str(data_dir),
         BILLING_WAREHOUSE=str(warehouse),

@@ -48,32 +48,32 @@ FEATURE_ISSUE: dict[str, str | None] = {
     "interval:semiannual": BUILT,
     "proration": BUILT,
     "unit_rounding": BUILT,
-    # Metering
-    "aggregation:max_agg": METERING,
-    "aggregation:latest_agg": METERING,
-    "aggregation:unique_count_agg": METERING,
-    "aggregation:weighted_sum_agg": METERING,
-    "recurring_metric": METERING,
-    "metric_filters": METERING,
-    "pricing_groups": METERING,
+    # Metering (built: every aggregation type, recurring metrics, filters, pricing groups)
+    "aggregation:max_agg": BUILT,
+    "aggregation:latest_agg": BUILT,
+    "aggregation:unique_count_agg": BUILT,
+    "aggregation:weighted_sum_agg": BUILT,
+    "recurring_metric": BUILT,
+    "metric_filters": BUILT,
+    "pricing_groups": BUILT,
     # Pricing and billing periods (built: every charge model, prorated charges, anniversary
     # billing, bill_charges_monthly, customer timezones, trials, plan changes, terminations and
     # their credit notes, charge minimums, minimum commitments)
-    "charge_model:graduated": PRICING,
-    "charge_model:volume": PRICING,
-    "charge_model:package": PRICING,
-    "charge_model:percentage": PRICING,
-    "charge_model:graduated_percentage": PRICING,
-    "charge_model:dynamic": PRICING,
-    "prorated_charge": PRICING,
-    "anniversary_billing": PRICING,
-    "bill_charges_monthly": PRICING,
-    "customer_timezone": PRICING,
-    "trial": PRICING,
-    "plan_change": PRICING,
-    "termination": PRICING,
-    "charge_min_amount": PRICING,
-    "minimum_commitment": PRICING,
+    "charge_model:graduated": BUILT,
+    "charge_model:volume": BUILT,
+    "charge_model:package": BUILT,
+    "charge_model:percentage": BUILT,
+    "charge_model:graduated_percentage": BUILT,
+    "charge_model:dynamic": BUILT,
+    "prorated_charge": BUILT,
+    "anniversary_billing": BUILT,
+    "bill_charges_monthly": BUILT,
+    "customer_timezone": BUILT,
+    "trial": BUILT,
+    "plan_change": BUILT,
+    "termination": BUILT,
+    "charge_min_amount": BUILT,
+    "minimum_commitment": BUILT,
     # Invoice assembly
     "coupons": INVOICE_ASSEMBLY,
     "taxes": INVOICE_ASSEMBLY,
@@ -93,19 +93,6 @@ CASE_FEATURES: dict[str, frozenset[str]] = {}
 # Features a case names but whose numbers do not depend on them: Lago's expected output is
 # what a pipeline without the feature produces too (case id -> features, why).
 CASE_UNEXERCISED: dict[str, tuple[frozenset[str], str]] = {
-    # Foundation: cases whose asserted numbers a pipeline without the feature already produces.
-    "vol_spec_0_units_zero_first_flat": (
-        frozenset({"charge_model:volume"}),
-        "0 units with a zero first flat amount: the fee is 0 whatever the model",
-    ),
-    "gpct_spec_0_units_zero_first_flat": (
-        frozenset({"charge_model:graduated_percentage"}),
-        "0 units with a zero first flat amount: the fee is 0 whatever the model",
-    ),
-    "weekly_in_advance_first_period_tz_paris_same_day": (
-        frozenset({"customer_timezone"}),
-        "the Paris start falls on the same UTC day, so UTC boundaries give Lago's numbers",
-    ),
     # Pricing and billing periods: commitment cases whose asserted true-up only sums the fees
     # of the year. Lago bills the pay-in-advance charges per event; billed in arrears with each
     # month they add up to the same fees of the year, and the recurring metric has no event.

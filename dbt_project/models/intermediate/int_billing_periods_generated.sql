@@ -1,24 +1,20 @@
 -- Every billing period of every subscription version that has started by
--- as_of, half-open [from_datetime, to_datetime), with the invoices that bill
--- it: the subscription fee's (in advance: the period's first day; in arrears:
--- the day after it ends) and the charges' (always in arrears). Lago:
--- app/services/subscriptions/dates_service.rb and dates/*_service.rb,
--- app/services/subscriptions/organization_billing_service.rb
--- (reference/invoicing.md §8-9).
+-- as_of, half-open [from, to), at the grain its charges are billed at: one
+-- row per plan period, or per month of a yearly or semiannual plan with
+-- bill_charges_monthly (its subscription fee stays once per plan period).
+-- Lago: app/services/subscriptions/dates_service.rb and dates/*_service.rb,
+-- organization_billing_service.rb (reference/invoicing.md §8).
 --
--- Calendar boundaries: weekly on Mondays (ISO weeks), monthly on the 1st,
--- quarterly on Jan/Apr/Jul/Oct 1st, semiannual on Jan/Jul 1st, yearly on Jan 1st.
--- A period is clipped to the subscription's start and end; the fee of a
--- clipped period is prorated by days in int_subscription_fees_computed.
---
--- TODO(Pricing and billing periods): anniversary billing_time (boundaries on
--- the day of subscription_at, clamped to short months) is billed on calendar
--- boundaries for now; customer timezones (boundaries are UTC midnights for
--- now); bill_charges_monthly on yearly/semiannual plans (charges are billed
--- once per plan period for now).
-
-{#- More periods than any subscription needs: 4096 weeks are 78 years. -#}
-{%- set max_periods_per_subscription = 4096 %}
+-- Boundaries are days of the customer's timezone (else the organization's,
+-- else UTC) turned into UTC instants, counted from an anchor (macros
+-- billing_periods.sql): calendar periods start on Mondays, on the 1st, on
+-- Jan/Apr/Jul/Oct 1st, Jan/Jul 1st or Jan 1st; anniversary periods on the
+-- day of the subscription's first subscription_at, clamped to the last day
+-- of shorter months (a 31st starts periods on Feb 28/29, Apr 30, then the
+-- 31st again), the plan changes of a subscription keeping it.
+-- A period is clipped to the version's start and end. Its charges are billed
+-- when it ends (at its end boundary, or the instant the version ends); the
+-- subscription fee's own dates and amount are in int_subscription_fees_computed.
 
 with
 
@@ -31,131 +27,101 @@ subscriptions as (
         plan_interval,
         billing_time,
         currency,
+        timezone,
         invoice_grace_period_days,
         is_pay_in_advance,
+        is_charges_billed_monthly,
+        period_anchor_date,
         started_at,
-        ended_at
+        ended_at,
+        ended_by
     from {{ ref('int_subscriptions_resolved') }}
     where
         started_at < {{ billing_as_of() }}
         and (ended_at is null or ended_at > started_at)
 ),
 
-period_numbers as (
-    {{ dbt.generate_series(max_periods_per_subscription) }}
-),
-
-subscriptions_anchored as (
-    -- the calendar boundary at or before the start, and how many boundaries
-    -- lie before the subscription's end or as_of, whichever comes first
+subscriptions_spanned as (
+    -- the interval charges are billed at, and the numbers of the first and
+    -- last such periods to generate (up to the version's end or as_of)
     select
         *,
-        case plan_interval
-            when 'monthly' then 1
-            when 'quarterly' then 3
-            when 'semiannual' then 6
-            when 'yearly' then 12
-        end as interval_months,
-        case plan_interval
-            when 'weekly' then {{ dbt.date_trunc('week', 'started_at') }}
-            when 'monthly' then {{ dbt.date_trunc('month', 'started_at') }}
-            when 'quarterly' then {{ dbt.date_trunc('quarter', 'started_at') }}
-            when 'semiannual' then
-                {{ dbt.dateadd(
-                    'month',
-                    'case when extract(month from started_at) >= 7 then 6 else 0 end',
-                    dbt.date_trunc('year', 'started_at')
-                ) }}
-            when 'yearly' then {{ dbt.date_trunc('year', 'started_at') }}
-        end as first_boundary_at,
+        case when is_charges_billed_monthly then 'monthly' else plan_interval end as charges_interval,
         case
-            when ended_at is null or ended_at > {{ billing_as_of() }}
-                then {{ billing_as_of() }}
+            when ended_at is null or ended_at > {{ billing_as_of() }} then {{ billing_as_of() }}
             else ended_at
         end as generated_until
     from subscriptions
 ),
 
+subscriptions_indexed as (
+    select
+        *,
+        {{ period_index_of(local_date('started_at', 'timezone'), 'period_anchor_date', 'charges_interval') }}
+            as first_period_index,
+        {{ period_index_of(local_date('generated_until', 'timezone'), 'period_anchor_date', 'charges_interval') }}
+            as last_period_index
+    from subscriptions_spanned
+),
+
 periods_spined as (
     select
-        subscriptions_anchored.*,
-        period_numbers.generated_number as period_number,
-        case
-            when subscriptions_anchored.plan_interval = 'weekly'
-                then {{ dbt.dateadd(
-                    'day',
-                    '7 * (period_numbers.generated_number - 1)',
-                    'subscriptions_anchored.first_boundary_at'
-                ) }}
-            else {{ dbt.dateadd(
-                'month',
-                'subscriptions_anchored.interval_months * (period_numbers.generated_number - 1)',
-                'subscriptions_anchored.first_boundary_at'
-            ) }}
-        end as full_period_from_datetime,
-        case
-            when subscriptions_anchored.plan_interval = 'weekly'
-                then {{ dbt.dateadd(
-                    'day',
-                    '7 * period_numbers.generated_number',
-                    'subscriptions_anchored.first_boundary_at'
-                ) }}
-            else {{ dbt.dateadd(
-                'month',
-                'subscriptions_anchored.interval_months * period_numbers.generated_number',
-                'subscriptions_anchored.first_boundary_at'
-            ) }}
-        end as full_period_to_datetime
-    from subscriptions_anchored
-    inner join period_numbers
-        on period_numbers.generated_number <= case
-            when subscriptions_anchored.plan_interval = 'weekly'
-                then {{ dbt.datediff(
-                    'subscriptions_anchored.first_boundary_at',
-                    'subscriptions_anchored.generated_until',
-                    'day'
-                ) }} / 7 + 1
-            else {{ dbt.datediff(
-                'subscriptions_anchored.first_boundary_at',
-                'subscriptions_anchored.generated_until',
-                'month'
-            ) }} / subscriptions_anchored.interval_months + 1
-        end
+        *,
+        first_period_index + {{ row_indexes('last_period_index - first_period_index + 1') }}
+            as charges_period_index
+    from subscriptions_indexed
 ),
 
-periods_clipped as (
-    -- clip each calendar period to the subscription's start and end
+periods_bounded as (
     select
         *,
-        case
-            when started_at > full_period_from_datetime then started_at
-            else full_period_from_datetime
-        end as from_datetime,
-        case
-            when ended_at < full_period_to_datetime then ended_at
-            else full_period_to_datetime
-        end as to_datetime
+        {{ period_boundary_date('period_anchor_date', 'charges_period_index', 'charges_interval') }}
+            as charges_period_start_date,
+        {{ period_boundary_date('period_anchor_date', 'charges_period_index + 1', 'charges_interval') }}
+            as charges_period_end_date
     from periods_spined
-    where full_period_from_datetime < generated_until
 ),
 
-periods_with_fee_window as (
+periods_in_plan_periods as (
+    -- the plan period (subscription fee, commitment) each charges period
+    -- belongs to: the same period unless charges are billed monthly
     select
         *,
-        -- an in-advance fee is billed at the period start for the whole
-        -- remaining period (an early end is refunded by a credit note, a
-        -- later issue); an in-arrears fee covers the days actually used
-        case
-            when is_pay_in_advance then full_period_to_datetime
-            else to_datetime
-        end as fee_to_datetime
-    from periods_clipped
-    where from_datetime < to_datetime
+        {{ period_index_of('charges_period_start_date', 'period_anchor_date', 'plan_interval') }}
+            as plan_period_index
+    from periods_bounded
 ),
 
 periods_dated as (
     select
-        {{ surrogate_key(['subscription_id', 'full_period_from_datetime']) }} as billing_period_id,
+        *,
+        {{ period_boundary_date('period_anchor_date', 'plan_period_index', 'plan_interval') }}
+            as plan_period_start_date,
+        {{ period_boundary_date('period_anchor_date', 'plan_period_index + 1', 'plan_interval') }}
+            as plan_period_end_date,
+        {{ local_day_start('charges_period_start_date', 'timezone') }} as full_charges_from_datetime,
+        {{ local_day_start('charges_period_end_date', 'timezone') }} as full_charges_to_datetime
+    from periods_in_plan_periods
+),
+
+periods_clipped as (
+    select
+        *,
+        {{ local_day_start('plan_period_start_date', 'timezone') }} as full_period_from_datetime,
+        {{ local_day_start('plan_period_end_date', 'timezone') }} as full_period_to_datetime,
+        greatest(full_charges_from_datetime, started_at) as charges_from_datetime,
+        case
+            when ended_at < full_charges_to_datetime then ended_at
+            else full_charges_to_datetime
+        end as charges_to_datetime
+    from periods_dated
+    where full_charges_from_datetime < generated_until
+),
+
+periods_keyed as (
+    select
+        {{ surrogate_key(['subscription_id', 'full_charges_from_datetime']) }} as billing_period_id,
+        {{ surrogate_key(['subscription_id', 'full_period_from_datetime']) }} as plan_period_id,
         subscription_id,
         external_subscription_id,
         external_customer_id,
@@ -163,53 +129,63 @@ periods_dated as (
         plan_interval,
         billing_time,
         currency,
+        timezone,
+        invoice_grace_period_days,
         is_pay_in_advance,
-        period_number,
+        is_charges_billed_monthly,
+        started_at,
+        ended_at,
+        ended_by,
+        row_number() over (partition by subscription_id order by charges_period_index) as period_number,
+
+        ---------- the plan period (subscription fee, minimum commitment)
         full_period_from_datetime,
         full_period_to_datetime,
-        from_datetime,
-        to_datetime,
-        from_datetime > full_period_from_datetime as is_started_in_period,
-        to_datetime < full_period_to_datetime as is_ended_in_period,
-        {{ dbt.datediff('full_period_from_datetime', 'full_period_to_datetime', 'day') }}
-            as full_period_days,
+        greatest(full_period_from_datetime, started_at) as from_datetime,
+        case
+            when ended_at < full_period_to_datetime then ended_at
+            else full_period_to_datetime
+        end as to_datetime,
+        {{ dbt.datediff('plan_period_start_date', 'plan_period_end_date', 'day') }} as full_period_days,
+        -- the first charges period of a plan period carries its fee
+        row_number() over (
+            partition by subscription_id, plan_period_index order by charges_period_index
+        ) = 1 as is_first_of_plan_period,
+        row_number() over (
+            partition by subscription_id, plan_period_index order by charges_period_index desc
+        ) = 1 as is_last_of_plan_period,
 
-        ---------- subscription fee
-        from_datetime as fee_from_datetime,
-        fee_to_datetime,
-        -- Lago shows an inclusive end: 23:59:59 of the last day, or the
-        -- termination instant itself (reference/invoicing.md §8)
+        ---------- charges (usage), always billed when the period ends
+        full_charges_from_datetime,
+        full_charges_to_datetime,
+        charges_from_datetime,
+        charges_to_datetime,
+        -- Lago shows an inclusive end: 23:59:59 of the last local day, or the
+        -- instant the version ended (reference/invoicing.md §8)
         case
-            when fee_to_datetime = full_period_to_datetime
-                then {{ dbt.dateadd('second', -1, 'fee_to_datetime') }}
-            else fee_to_datetime
-        end as fee_to_datetime_inclusive,
-        -- Lago counts days from the start of the first day and counts a
-        -- started last day (the termination day) as a whole day
-        -- (Utils::Datetime.date_diff_with_timezone)
-        {{ dbt.datediff('cast(from_datetime as date)', 'cast(fee_to_datetime as date)', 'day') }}
-        + case
-            when fee_to_datetime > {{ dbt.date_trunc('day', 'fee_to_datetime') }} then 1
-            else 0
-        end as fee_billed_days,
-        case
-            when is_pay_in_advance then cast(from_datetime as date)
-            else cast(to_datetime as date)
-        end as fee_issuing_date,
-
-        ---------- charges (usage), always in arrears
-        from_datetime as charges_from_datetime,
-        to_datetime as charges_to_datetime,
-        case
-            when to_datetime = full_period_to_datetime
-                then {{ dbt.dateadd('second', -1, 'to_datetime') }}
-            else to_datetime
+            when charges_to_datetime = full_charges_to_datetime
+                then {{ dbt.dateadd('second', -1, 'charges_to_datetime') }}
+            else charges_to_datetime
         end as charges_to_datetime_inclusive,
-        -- the day after the period's last day, or the termination day
-        cast(to_datetime as date) as charges_issuing_date,
-        {{ invoice_finalizes_at('cast(to_datetime as date)', 'invoice_grace_period_days') }}
-            as charges_invoice_finalizes_at
-    from periods_with_fee_window
+        -- the full length of the charges period (Lago's charges_duration):
+        -- weighted sums, prorated charges and charge minimums divide by it
+        {{ dbt.datediff('charges_period_start_date', 'charges_period_end_date', 'day') }}
+            as charges_duration_days,
+        charges_to_datetime as charges_billed_at,
+        {{ local_date('charges_to_datetime', 'timezone') }} as charges_issuing_date,
+        -- no event is billed any more once the invoice is finalized: grace
+        -- days after it is billed, but never after the first run that sees
+        -- it finalized (issuing day + max(grace, 1) days, 00:00 UTC), so a
+        -- later run never changes it
+        least(
+            {{ dbt.dateadd('day', 'invoice_grace_period_days', 'charges_to_datetime') }},
+            {{ invoice_finalizes_at(
+                local_date('charges_to_datetime', 'timezone'),
+                'greatest(invoice_grace_period_days, 1)'
+            ) }}
+        ) as charges_invoice_finalizes_at
+    from periods_clipped
+    where greatest(full_charges_from_datetime, started_at) < charges_to_datetime
 )
 
-select * from periods_dated
+select * from periods_keyed

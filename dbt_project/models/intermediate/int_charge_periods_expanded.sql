@@ -16,7 +16,8 @@ billing_periods as (
         charges_from_datetime,
         charges_to_datetime,
         charges_to_datetime_inclusive,
-        charges_issuing_date
+        charges_issuing_date,
+        full_period_days
     from {{ ref('int_billing_periods_generated') }}
 ),
 
@@ -79,7 +80,11 @@ charge_periods as (
         billing_periods.charges_from_datetime,
         billing_periods.charges_to_datetime,
         billing_periods.charges_to_datetime_inclusive,
-        billing_periods.charges_issuing_date
+        billing_periods.charges_issuing_date,
+        -- Lago's charges_duration: the days of the full billing period, even
+        -- when the subscription starts or ends inside it (weighted_sum_agg
+        -- divides by it; Subscriptions::Dates::*Service#compute_charges_duration)
+        billing_periods.full_period_days as charges_duration_days
     from billing_periods
     inner join charges
         on billing_periods.plan_code = charges.plan_code

@@ -1,6 +1,8 @@
 -- Every usage row priced by its charge model, each model its own sibling
--- model unioned here (add graduated, volume, package... by adding a model to
--- the union), then turned into a fee amount the way Lago does for every model
+-- model unioned here (standard, package; graduated, volume and
+-- graduated_percentage through int_charges_priced_by_ranges; percentage and
+-- dynamic through int_charges_priced_by_events), then turned into a fee
+-- amount the way Lago does for every model
 -- (app/services/fees/charge_service.rb#init_fee, reference
 -- metering-and-pricing.md §8):
 -- - negative units or a negative amount give 0 units and 0 amount;
@@ -15,6 +17,14 @@ usage as (
 
 prices_by_model as (
     select * from {{ ref('int_charges_priced_standard') }}
+    union all
+    select * from {{ ref('int_charges_priced_package') }}
+    union all
+    -- graduated, volume, graduated_percentage
+    select * from {{ ref('int_charges_priced_by_ranges') }}
+    union all
+    -- percentage, dynamic
+    select * from {{ ref('int_charges_priced_by_events') }}
 ),
 
 usage_priced as (

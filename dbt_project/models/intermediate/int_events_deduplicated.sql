@@ -28,25 +28,18 @@ events as (
 ),
 
 events_ranked as (
+    -- one window for the rank and the first event's details (a single sort)
     select
         *,
-        row_number() over (
-            partition by external_subscription_id, transaction_id
-            order by received_at, occurred_at, source_file, source_row
-        ) as received_rank,
-        first_value(received_at) over (
-            partition by external_subscription_id, transaction_id
-            order by received_at, occurred_at, source_file, source_row
-        ) as first_received_at,
-        first_value(source_file) over (
-            partition by external_subscription_id, transaction_id
-            order by received_at, occurred_at, source_file, source_row
-        ) as first_source_file,
-        first_value(source_row) over (
-            partition by external_subscription_id, transaction_id
-            order by received_at, occurred_at, source_file, source_row
-        ) as first_source_row
+        row_number() over first_received as received_rank,
+        first_value(received_at) over first_received as first_received_at,
+        first_value(source_file) over first_received as first_source_file,
+        first_value(source_row) over first_received as first_source_row
     from events
+    window first_received as (
+        partition by external_subscription_id, transaction_id
+        order by received_at, occurred_at, source_file, source_row
+    )
 ),
 
 events_flagged as (

@@ -9,11 +9,27 @@
 --   missing_aggregation_property the metric's field_name is absent
 --   invalid_aggregation_property not a plain decimal where a number is needed
 --                                (reference/metering-and-pricing.md §1)
+--   invalid_filter_value         a property named by one of the metric's filter
+--                                keys holds a value the metric does not list
 --   late_for_finalized_invoice   received once the invoice billing its period
 --                                was finalized: never billed (DESIGN.md)
+-- The three metric checks (missing/invalid aggregation property, invalid
+-- filter value) keep the event's period: int_usage_events_valued shows such an
+-- event beside its usage row with is_valid false, as it is excluded from the
+-- metric's value (Lago's numeric_condition drops it from both value and count).
 -- Periods are half-open: an event at exactly the end belongs to the next one.
 -- An event timestamped at or after as_of is left for a later run (its period
 -- does not exist yet), unless it is already known to be a duplicate.
+
+{#- Billable, or excluded by the metric's own checks only. -#}
+{%- set is_in_usage_row -%}
+    (
+        error_code is null
+        or error_code in (
+            'missing_aggregation_property', 'invalid_aggregation_property', 'invalid_filter_value'
+        )
+    )
+{%- endset %}
 
 with
 
@@ -52,36 +68,88 @@ billable_metrics as (
     from {{ ref('stg_raw__billable_metrics') }}
 ),
 
+billable_metric_filters as (
+    select
+        billable_metric_code,
+        filter_key,
+        filter_values
+    from {{ ref('stg_raw__billable_metric_filters') }}
+),
+
 known_subscription_ids as (
     select distinct external_subscription_id
     from subscriptions
 ),
 
-events_matched_to_periods as (
-    -- TODO(Plan changes): when versions of one external id overlap, the most
-    -- recently created one takes the event
+period_bounds as (
     select
-        events.event_id,
+        external_subscription_id,
+        charges_from_datetime as bound_at
+    from billing_periods
+    union
+    select
+        external_subscription_id,
+        charges_to_datetime as bound_at
+    from billing_periods
+),
+
+period_segments as (
+    -- the external id's time cut at every period bound, so that each segment
+    -- lies inside whole periods only
+    select
+        external_subscription_id,
+        bound_at as segment_from,
+        lead(bound_at) over (
+            partition by external_subscription_id order by bound_at
+        ) as segment_to
+    from period_bounds
+),
+
+period_segments_ranked as (
+    -- when versions of one external id overlap, the most recently created one
+    -- takes the events (TODO(Plan changes) resolves versions so they do not)
+    select
+        period_segments.external_subscription_id,
+        period_segments.segment_from,
+        period_segments.segment_to,
         billing_periods.billing_period_id,
         billing_periods.subscription_id,
         billing_periods.charges_issuing_date,
         billing_periods.charges_invoice_finalizes_at,
         row_number() over (
-            partition by events.event_id
+            partition by period_segments.external_subscription_id, period_segments.segment_from
             order by subscriptions.created_at desc, subscriptions.subscription_id
-        ) as match_rank
-    from events
+        ) as owner_rank
+    from period_segments
     inner join billing_periods
         on
-            events.external_subscription_id = billing_periods.external_subscription_id
-            and events.occurred_at >= billing_periods.charges_from_datetime
-            and events.occurred_at < billing_periods.charges_to_datetime
+            period_segments.external_subscription_id = billing_periods.external_subscription_id
+            and period_segments.segment_from >= billing_periods.charges_from_datetime
+            and period_segments.segment_to <= billing_periods.charges_to_datetime
     inner join subscriptions
         on billing_periods.subscription_id = subscriptions.subscription_id
-    where not events.is_duplicate
+),
+
+period_segments_owned as (
+    select * from period_segments_ranked
+    where owner_rank = 1
+),
+
+billable_metric_filter_lists as (
+    -- each metric's filter keys with the values it lists
+    select
+        billable_metric_code,
+        list({
+            'filter_key': filter_key,
+            'filter_values': {{ json_string_list('filter_values') }}
+        }) as metric_filters
+    from billable_metric_filters
+    group by 1
 ),
 
 events_joined as (
+    -- one pass over the events: every lookup is a small table (at most one
+    -- period segment contains a timestamp)
     select
         events.*,
         known_subscription_ids.external_subscription_id is not null as is_subscription_known,
@@ -89,19 +157,28 @@ events_joined as (
         billable_metrics.aggregation_type,
         billable_metrics.field_name,
         {{ json_text('events.properties', 'billable_metrics.field_name') }} as aggregation_property_text,
-        events_matched_to_periods.billing_period_id,
-        events_matched_to_periods.subscription_id,
-        events_matched_to_periods.charges_issuing_date,
-        events_matched_to_periods.charges_invoice_finalizes_at
+        period_segments_owned.billing_period_id,
+        period_segments_owned.subscription_id,
+        period_segments_owned.charges_issuing_date,
+        period_segments_owned.charges_invoice_finalizes_at,
+        -- a filter value the metric does not list (Lago compares the text,
+        -- ChargeFilters::EventMatchingService; its events.errors check
+        -- has_valid_filter_values flags the same events)
+        {{ first_unlisted_filter_value('events.properties', 'billable_metric_filter_lists.metric_filters') }}
+            as invalid_filter
     from events
     left join known_subscription_ids
         on events.external_subscription_id = known_subscription_ids.external_subscription_id
     left join billable_metrics
         on events.code = billable_metrics.billable_metric_code
-    left join events_matched_to_periods
+    left join billable_metric_filter_lists
+        on events.code = billable_metric_filter_lists.billable_metric_code
+    left join period_segments_owned
         on
-            events.event_id = events_matched_to_periods.event_id
-            and events_matched_to_periods.match_rank = 1
+            not events.is_duplicate
+            and events.external_subscription_id = period_segments_owned.external_subscription_id
+            and events.occurred_at >= period_segments_owned.segment_from
+            and events.occurred_at < period_segments_owned.segment_to
 ),
 
 events_classified as (
@@ -116,8 +193,9 @@ events_classified as (
                 then 'missing_aggregation_property'
             when
                 aggregation_type in ('sum_agg', 'max_agg', 'latest_agg', 'weighted_sum_agg')
-                and not {{ is_plain_decimal('aggregation_property_text') }}
+                and not {{ is_usable_decimal('aggregation_property_text') }}
                 then 'invalid_aggregation_property'
+            when invalid_filter is not null then 'invalid_filter_value'
             when received_at >= charges_invoice_finalizes_at then 'late_for_finalized_invoice'
         end as error_code
     from events_joined
@@ -137,11 +215,25 @@ events_explained as (
         event_date,
         occurred_at,
         received_at,
-        -- only billable events keep their period
-        case when error_code is null then subscription_id end as subscription_id,
-        case when error_code is null then billing_period_id end as billing_period_id,
+        -- billable events keep their period, and so do those the metric's own
+        -- checks exclude from its value
+        case when {{ is_in_usage_row }} then subscription_id end as subscription_id,
+        case when {{ is_in_usage_row }} then billing_period_id end as billing_period_id,
         aggregation_type,
         case when error_code is null then aggregation_property_text end as aggregation_property_text,
+        -- the number of a numeric aggregation (null for count and unique count)
+        case
+            when
+                error_code is null
+                and aggregation_type in ('sum_agg', 'max_agg', 'latest_agg', 'weighted_sum_agg')
+                then {{ usable_decimal('aggregation_property_text') }}
+        end as aggregation_value,
+        -- unique_count_agg: anything but 'add' acts as a remove, as in Lago's
+        -- unique count query (CASE WHEN operation_type = 'add' ... ELSE)
+        case
+            when error_code is null and aggregation_type = 'unique_count_agg'
+                then coalesce({{ json_text('properties', "'operation_type'") }}, 'add')
+        end as operation_type,
         error_code,
         case error_code
             when 'duplicate_transaction_id' then
@@ -163,7 +255,11 @@ events_explained as (
                 || aggregation_type || ' metric ' || code || ' is missing.'
             when 'invalid_aggregation_property' then
                 'Property ' || field_name || ' of metric ' || code || ' is '
-                || aggregation_property_text || ', not a plain decimal number.'
+                || aggregation_property_text
+                || ', not a plain decimal number of at most 20 integer digits.'
+            when 'invalid_filter_value' then
+                'Filter property ' || invalid_filter || ' of metric ' || code
+                || ' is not one of the values the metric lists for that key.'
             when 'late_for_finalized_invoice' then
                 'Received at ' || cast(received_at as varchar)
                 || ', after the invoice issued on ' || cast(charges_issuing_date as varchar)

@@ -1,5 +1,6 @@
 -- Every fee line of every invoice issued before `to`: subscription fees,
--- charge fees and add-on fees, with the invoice that bills them.
+-- charge fees and add-on fees, each on the invoice of the subscription and
+-- instant that bill it (int_invoice_subscriptions_assembled).
 -- Charge fees with 0 units, 0 amount and 0 events are not kept (Lago
 -- Fees::ChargeService#should_persist_fee?), nor those of charges that are not
 -- invoiceable. Coupons and taxes are 0 until their issues.
@@ -8,17 +9,66 @@
 
 with
 
+invoice_subscriptions as (
+    select
+        invoice_id,
+        subscription_id,
+        billed_at
+    from {{ ref('int_invoice_subscriptions_assembled') }}
+),
+
 subscription_fees as (
-    select * from {{ ref('int_subscription_fees_computed') }}
-    where issuing_date < {{ billing_to_date() }}
+    select
+        invoice_subscriptions.invoice_id,
+        int_subscription_fees_computed.*
+    from {{ ref('int_subscription_fees_computed') }} as int_subscription_fees_computed
+    inner join invoice_subscriptions
+        on
+            int_subscription_fees_computed.subscription_id = invoice_subscriptions.subscription_id
+            and int_subscription_fees_computed.billed_at = invoice_subscriptions.billed_at
 ),
 
 charge_fees as (
-    select * from {{ ref('int_charges_priced') }}
+    select
+        invoice_subscriptions.invoice_id,
+        int_charges_priced.*
+    from {{ ref('int_charges_priced') }} as int_charges_priced
+    -- charges are billed when their period ends (int_billing_periods_generated)
+    inner join invoice_subscriptions
+        on
+            int_charges_priced.subscription_id = invoice_subscriptions.subscription_id
+            and int_charges_priced.charges_to_datetime = invoice_subscriptions.billed_at
     where
-        charges_issuing_date < {{ billing_to_date() }}
-        and is_invoiceable
-        and (units <> 0 or amount_cents <> 0 or events_count <> 0)
+        int_charges_priced.is_invoiceable
+        and (
+            int_charges_priced.units <> 0
+            or int_charges_priced.amount_cents <> 0
+            or int_charges_priced.events_count <> 0
+        )
+),
+
+charge_true_up_fees as (
+    -- a charge's minimum spend, on the invoice of the charges it completes
+    select
+        invoice_subscriptions.invoice_id,
+        int_charge_true_ups_computed.*
+    from {{ ref('int_charge_true_ups_computed') }} as int_charge_true_ups_computed
+    inner join invoice_subscriptions
+        on
+            int_charge_true_ups_computed.subscription_id = invoice_subscriptions.subscription_id
+            and int_charge_true_ups_computed.charges_to_datetime = invoice_subscriptions.billed_at
+    where int_charge_true_ups_computed.is_invoiceable
+),
+
+commitment_fees as (
+    select
+        invoice_subscriptions.invoice_id,
+        int_commitment_fees_computed.*
+    from {{ ref('int_commitment_fees_computed') }} as int_commitment_fees_computed
+    inner join invoice_subscriptions
+        on
+            int_commitment_fees_computed.subscription_id = invoice_subscriptions.subscription_id
+            and int_commitment_fees_computed.billed_at = invoice_subscriptions.billed_at
 ),
 
 add_on_fees as (
@@ -28,7 +78,7 @@ add_on_fees as (
 fees_unioned as (
     select
         subscription_fee_id as fee_id,
-        {{ subscription_invoice_id('external_customer_id', 'currency', 'issuing_date') }} as invoice_id,
+        invoice_id,
         'subscription' as fee_type,
         external_customer_id,
         external_subscription_id,
@@ -59,8 +109,7 @@ fees_unioned as (
 
     select
         charge_fee_id as fee_id,
-        {{ subscription_invoice_id('external_customer_id', 'currency', 'charges_issuing_date') }}
-            as invoice_id,
+        invoice_id,
         'charge' as fee_type,
         external_customer_id,
         external_subscription_id,
@@ -86,6 +135,71 @@ fees_unioned as (
         charges_to_datetime as to_datetime,
         charges_to_datetime_inclusive as to_datetime_inclusive
     from charge_fees
+
+    union all
+
+    select
+        charge_true_up_fee_id as fee_id,
+        invoice_id,
+        'charge' as fee_type,
+        external_customer_id,
+        external_subscription_id,
+        subscription_id,
+        plan_code,
+        billable_metric_code as code,
+        charge_invoice_display_name as invoice_display_name,
+        cast(null as varchar) as description,
+        charge_id,
+        charge_model,
+        cast(null as varchar) as charge_filter_id,
+        cast(null as varchar) as filter_display_name,
+        '{}' as grouped_by,
+        cast(1 as {{ type_precise() }}) as units,
+        cast(0 as bigint) as events_count,
+        precise_amount as precise_unit_amount,
+        precise_amount,
+        precise_amount_cents,
+        amount_cents,
+        currency,
+        charges_issuing_date as issuing_date,
+        charges_from_datetime as from_datetime,
+        charges_to_datetime as to_datetime,
+        charges_to_datetime_inclusive as to_datetime_inclusive
+    from charge_true_up_fees
+
+    union all
+
+    select
+        commitment_fee_id as fee_id,
+        invoice_id,
+        'commitment' as fee_type,
+        external_customer_id,
+        external_subscription_id,
+        subscription_id,
+        plan_code,
+        'minimum_commitment' as code,
+        'Minimum commitment' as invoice_display_name,
+        cast(null as varchar) as description,
+        cast(null as varchar) as charge_id,
+        cast(null as varchar) as charge_model,
+        cast(null as varchar) as charge_filter_id,
+        cast(null as varchar) as filter_display_name,
+        '{}' as grouped_by,
+        cast(1 as {{ type_precise() }}) as units,
+        cast(null as bigint) as events_count,
+        precise_amount as precise_unit_amount,
+        precise_amount,
+        precise_amount_cents,
+        amount_cents,
+        currency,
+        issuing_date,
+        from_datetime,
+        to_datetime,
+        case
+            when to_datetime = full_period_to_datetime then {{ dbt.dateadd('second', -1, 'to_datetime') }}
+            else to_datetime
+        end as to_datetime_inclusive
+    from commitment_fees
 
     union all
 

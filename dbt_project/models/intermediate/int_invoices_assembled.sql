@@ -3,8 +3,9 @@
 --   one-off invoices;
 -- - totals in Lago's order (reference/invoicing.md §1): fees - coupons =
 --   sub-total excluding taxes; + taxes = sub-total including taxes; - credit
---   notes - prepaid credits = total. Coupons, taxes, credit notes and prepaid
---   credits are 0 until their issues;
+--   notes - prepaid credits = total. Coupons, taxes and prepaid credits are 0
+--   until their issues; credit notes from terminations are consumed on
+--   finalization (int_credit_notes_applied);
 -- - status: finalized once issuing_date + the grace period (customer's, else
 --   organization's; none for one-off invoices) is <= as_of, else draft
 --   (Customer#applicable_invoice_grace_period, Clock::FinalizeInvoicesJob);
@@ -18,7 +19,8 @@ invoice_subscriptions as (
         invoice_id,
         external_customer_id,
         currency,
-        issuing_date
+        issuing_date,
+        billed_at
     from {{ ref('int_invoice_subscriptions_assembled') }}
 ),
 
@@ -46,13 +48,23 @@ customers as (
     from {{ ref('int_customers_resolved') }}
 ),
 
+credit_notes_applied as (
+    select
+        invoice_id,
+        credit_notes_amount_cents
+    from {{ ref('int_credit_notes_applied') }}
+),
+
 invoice_headers as (
+    -- billed_at: the instant the invoice is made (several subscription
+    -- invoices can share a day); a one-off invoice at its day's start
     select distinct
         invoice_id,
         'subscription' as invoice_type,
         external_customer_id,
         currency,
-        issuing_date
+        issuing_date,
+        billed_at
     from invoice_subscriptions
     union all
     select
@@ -60,7 +72,8 @@ invoice_headers as (
         'one_off' as invoice_type,
         external_customer_id,
         currency,
-        issuing_date
+        issuing_date,
+        cast(issuing_date as timestamp) as billed_at
     from one_off_invoices
 ),
 
@@ -80,6 +93,7 @@ invoices_totaled as (
         invoice_headers.external_customer_id,
         invoice_headers.currency,
         invoice_headers.issuing_date,
+        invoice_headers.billed_at,
         case
             when invoice_headers.invoice_type = 'subscription'
                 then coalesce(customers.invoice_grace_period_days, 0)
@@ -90,13 +104,15 @@ invoices_totaled as (
         cast(coalesce(fees_summed.fees_amount_cents, 0) as bigint) as fees_amount_cents,
         cast(0 as bigint) as coupons_amount_cents,
         cast(0 as bigint) as taxes_amount_cents,
-        cast(0 as bigint) as credit_notes_amount_cents,
+        coalesce(credit_notes_applied.credit_notes_amount_cents, 0) as credit_notes_amount_cents,
         cast(0 as bigint) as prepaid_credit_amount_cents
     from invoice_headers
     left join fees_summed
         on invoice_headers.invoice_id = fees_summed.invoice_id
     left join customers
         on invoice_headers.external_customer_id = customers.external_customer_id
+    left join credit_notes_applied
+        on invoice_headers.invoice_id = credit_notes_applied.invoice_id
 ),
 
 invoices_computed as (

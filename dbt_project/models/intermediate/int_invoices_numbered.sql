@@ -6,7 +6,8 @@
 --   invoice (the catalog has no customer creation order).
 -- - per_organization: <prefix>-<YYYYMM of finalization>-<invoice number of
 --   the organization %03d>, a counter that never resets.
--- Finalization order is (finalized_at, issuing_date, type, currency, id):
+-- Finalization order is (finalized_at, issuing_date, billed_at, type,
+-- currency, id), billed_at ordering the invoices of one day as they were made:
 -- an invoice finalized later always sorts after those already numbered, so a
 -- later run never renumbers a finalized invoice.
 
@@ -19,6 +20,7 @@ invoices as (
         external_customer_id,
         currency,
         issuing_date,
+        billed_at,
         status,
         finalized_at
     from {{ ref('int_invoices_assembled') }}
@@ -60,10 +62,10 @@ invoices_sequenced as (
         finalized_at,
         row_number() over (
             partition by external_customer_id
-            order by finalized_at, issuing_date, invoice_type, currency, invoice_id
+            order by finalized_at, issuing_date, billed_at, invoice_type, currency, invoice_id
         ) as sequential_id,
         row_number() over (
-            order by finalized_at, external_customer_id, issuing_date, invoice_type, currency, invoice_id
+            order by finalized_at, external_customer_id, issuing_date, billed_at, invoice_type, currency, invoice_id
         ) as organization_sequential_id
     from finalized_invoices
 ),

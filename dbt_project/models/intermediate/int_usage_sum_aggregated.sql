@@ -1,56 +1,74 @@
--- sum_agg usage: the sum of the metric's field over billable events of the
--- period. Only plain decimal texts count (int_events_validated rejects the
--- others as missing/invalid_aggregation_property); negative values are summed
--- as they are (Lago app/services/billable_metrics/aggregations/sum_service.rb,
--- reference/metering-and-pricing.md §1-2).
--- TODO(Recurring metrics): a recurring sum reads all history up to the period
--- end, not only the period.
--- TODO(Charge filters and pricing groups): one row per filter and group.
+-- sum_agg usage per charge period, bucket (charge filter) and pricing group:
+-- the sum of the metric's field over its billable events, negative values
+-- summed as they are, and the number of those events (Lago
+-- app/services/billable_metrics/aggregations/sum_service.rb). Only plain
+-- decimals count: int_events_validated rejects the others
+-- (reference/metering-and-pricing.md §1-2).
+-- A recurring sum has no lower bound: it reads all history of the external
+-- subscription id up to the period end (`use_from_boundary = !recurring`),
+-- and so does its count (int_usage_history_accumulated).
+-- Only buckets and groups with events have a row here: int_usage_aggregated
+-- adds the row of 0 a bucket without events gets.
 
 with
 
-charge_periods as (
+period_events as (
+    select
+        home_charge_period_id as charge_period_id,
+        charge_filter_id,
+        grouped_by,
+        aggregation_value
+    from {{ ref('int_usage_events_assigned') }}
+    where
+        aggregation_type = 'sum_agg'
+        and not is_recurring
+        and home_charge_period_id is not null
+        and is_valid
+),
+
+recurring_charge_periods as (
+    select charge_period_id
+    from {{ ref('int_charge_periods_expanded') }}
+    where aggregation_type = 'sum_agg' and is_recurring
+),
+
+history as (
     select
         charge_period_id,
-        billing_period_id,
-        billable_metric_code
-    from {{ ref('int_charge_periods_expanded') }}
-    where aggregation_type = 'sum_agg'
-),
-
-events as (
-    select
-        billing_period_id,
-        code,
-        cast(aggregation_property_text as {{ type_precise() }}) as aggregation_value
-    from {{ ref('int_events_validated') }}
-    where
-        error_code is null
-        and aggregation_type = 'sum_agg'
-),
-
-events_summed as (
-    select
-        billing_period_id,
-        code,
-        cast(sum(aggregation_value) as {{ type_precise() }}) as units,
-        count(*) as events_count
-    from events
-    group by 1, 2
+        charge_filter_id,
+        grouped_by,
+        value_total,
+        events_count_total
+    from {{ ref('int_usage_history_accumulated') }}
 ),
 
 usage_summed as (
     select
-        charge_periods.charge_period_id,
-        cast(null as varchar) as charge_filter_id,
-        '{}' as grouped_by,
-        coalesce(events_summed.units, cast(0 as {{ type_precise() }})) as units,
-        coalesce(events_summed.events_count, 0) as events_count
-    from charge_periods
-    left join events_summed
-        on
-            charge_periods.billing_period_id = events_summed.billing_period_id
-            and charge_periods.billable_metric_code = events_summed.code
+        charge_period_id,
+        charge_filter_id,
+        grouped_by,
+        cast(sum(aggregation_value) as {{ type_usage_units() }}) as units,
+        count(*) as events_count
+    from period_events
+    group by 1, 2, 3
+),
+
+usage_summed_over_history as (
+    select
+        history.charge_period_id,
+        history.charge_filter_id,
+        history.grouped_by,
+        cast(history.value_total as {{ type_usage_units() }}) as units,
+        history.events_count_total as events_count
+    from history
+    inner join recurring_charge_periods
+        on history.charge_period_id = recurring_charge_periods.charge_period_id
+),
+
+usage_by_recurrence as (
+    select * from usage_summed
+    union all
+    select * from usage_summed_over_history
 )
 
-select * from usage_summed
+select * from usage_by_recurrence

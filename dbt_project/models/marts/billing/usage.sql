@@ -15,13 +15,16 @@ final as (
         aggregation_type,
         charge_id,
         charge_model,
+        charge_filter_id,
         filter_display_name,
         grouped_by,
         -- Lago's inclusive end; the engine's half-open end beside it
         charges_from_datetime as from_datetime,
         charges_to_datetime_inclusive as to_datetime,
         charges_to_datetime as to_datetime_exclusive,
-        units,
+        -- Lago's aggregation after the metric's rounding, up to 16 decimals
+        -- (fees price it at 12)
+        precise_units as units,
         events_count,
         charges_issuing_date as issuing_date,
         -- the invoice that bills this period's charges, once issued

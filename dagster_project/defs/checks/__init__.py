@@ -1,0 +1,1 @@
+"""Asset checks written in Python: Great Expectations suites over raw tables."""

@@ -1,0 +1,158 @@
+"""The Great Expectations suite over raw usage events, and how its result reads in Dagster.
+
+Bad events never stop a run: ingestion rejects what it cannot parse and billing
+reports what it cannot bill (billing.event_errors). This suite watches the landed
+events as a whole (required fields, plausible timestamps, known metric codes,
+numeric aggregation properties, the duplicate rate) so that a broken producer
+shows in the Dagster UI as a failed check on ["raw", "events"].
+
+The frame is built by DuckDB: one row per landed event with the columns the
+expectations read; above MAX_ROWS events a reproducible reservoir sample is
+validated (flags such as is_duplicate are computed over every event first).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import datetime
+
+# Lago's numeric aggregations and their rule (reference/metering-and-pricing.md §1).
+NUMERIC_AGGREGATIONS = ("sum_agg", "max_agg", "latest_agg", "weighted_sum_agg")
+PLAIN_DECIMAL = r"^-?\d+(?:\.\d+)?$"
+# Event timestamps outside this range are a producer bug (milliseconds sent as seconds, 0).
+EARLIEST_TIMESTAMP = datetime(2000, 1, 1)
+LATEST_TIMESTAMP = datetime(2100, 1, 1)
+MAX_DUPLICATE_RATE = 0.01  # later duplicates of a (subscription, transaction_id) / events
+MAX_ROWS = 250_000
+SAMPLE_SEED = 42
+REQUIRED_COLUMNS = ("transaction_id", "external_subscription_id", "code", "timestamp")
+
+# Every landed event with what the expectations read; is_duplicate over all events.
+# The aggregation property is '' when a numeric metric's event lacks it, null when the
+# metric is not numeric (expectations skip nulls).
+EVENTS_FRAME_SQL = f"""
+with metrics as (
+    select code, aggregation_type, field_name from raw.billable_metrics
+),
+events as (
+    select
+        events.transaction_id,
+        events.external_subscription_id,
+        events.code,
+        events."timestamp",
+        case
+            when metrics.aggregation_type in {NUMERIC_AGGREGATIONS}
+                then coalesce(events.properties ->> metrics.field_name, '')
+        end as numeric_property_text,
+        case
+            when row_number() over (
+                partition by events.external_subscription_id, events.transaction_id
+                order by
+                    events.received_at, events."timestamp", events.source_file, events.source_row
+            ) > 1 then 1 else 0
+        end as is_duplicate
+    from raw.events as events
+    left join metrics on events.code = metrics.code
+)
+select * from events
+"""
+SAMPLED_FRAME_SQL = (
+    f"select * from ({EVENTS_FRAME_SQL}) using sample reservoir({MAX_ROWS} rows) "
+    f"repeatable ({SAMPLE_SEED})"
+)
+
+
+def frame_sql(events_count: int) -> str:
+    """The query for the validated frame: every event, or a sample above MAX_ROWS."""
+    return EVENTS_FRAME_SQL if events_count <= MAX_ROWS else SAMPLED_FRAME_SQL
+
+
+def build_suite(metric_codes: list[str]):
+    """The expectations, as a Great Expectations suite."""
+    import great_expectations as gx
+
+    expect = gx.expectations
+    suite = gx.ExpectationSuite(name="raw_events")
+    for column in REQUIRED_COLUMNS:
+        suite.add_expectation(expect.ExpectColumnValuesToNotBeNull(column=column))
+    suite.add_expectation(
+        expect.ExpectColumnValuesToBeBetween(
+            column="timestamp", min_value=EARLIEST_TIMESTAMP, max_value=LATEST_TIMESTAMP
+        )
+    )
+    suite.add_expectation(
+        expect.ExpectColumnValuesToBeInSet(column="code", value_set=sorted(metric_codes))
+    )
+    suite.add_expectation(
+        expect.ExpectColumnValuesToMatchRegex(column="numeric_property_text", regex=PLAIN_DECIMAL)
+    )
+    suite.add_expectation(
+        expect.ExpectColumnMeanToBeBetween(
+            column="is_duplicate", min_value=0, max_value=MAX_DUPLICATE_RATE
+        )
+    )
+    return suite
+
+
+def validate(frame, metric_codes: list[str]):
+    """Runs the suite over a pandas frame in an ephemeral context; returns GE's result."""
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    batch_definition = (
+        context.data_sources.add_pandas("raw")
+        .add_dataframe_asset("events")
+        .add_batch_definition_whole_dataframe("landed")
+    )
+    batch = batch_definition.get_batch(batch_parameters={"dataframe": frame})
+    return batch.validate(build_suite(metric_codes))
+
+
+@dataclass(frozen=True)
+class ExpectationOutcome:
+    expectation: str
+    column: str
+    success: bool
+    observed: str
+
+    @property
+    def row(self) -> str:
+        mark = "pass" if self.success else "**FAIL**"
+        return f"| {self.expectation} | {self.column} | {mark} | {self.observed} |"
+
+
+def outcomes(result) -> list[ExpectationOutcome]:
+    """One line per expectation: what it checked and what it saw."""
+    lines = []
+    for item in result.results:
+        config = item.expectation_config
+        column = config.kwargs.get("column", "")
+        lines.append(ExpectationOutcome(config.type, column, bool(item.success), _observed(item)))
+    return lines
+
+
+def _observed(item) -> str:
+    """What one expectation saw: a rate, or how many values broke it with a few examples."""
+    details = item.result or {}
+    if "observed_value" in details:
+        return f"observed {float(details['observed_value']):.4%}"
+    unexpected = details.get("unexpected_count", 0)
+    total = details.get("element_count", 0)
+    examples = ", ".join(repr(value) for value in details.get("partial_unexpected_list", [])[:5])
+    return f"{unexpected} of {total} unexpected" + (f" ({examples})" if examples else "")
+
+
+def report(lines: list[ExpectationOutcome], validated: int, landed: int) -> str:
+    """A markdown table for the Dagster UI."""
+    sampled = "" if validated == landed else f" (a reservoir sample, seed {SAMPLE_SEED})"
+    header = [
+        f"Validated {validated:,} of {landed:,} landed events{sampled}.",
+        "",
+        "| expectation | column | result | observed |",
+        "|---|---|---|---|",
+    ]
+    return "\n".join(header + [line.row for line in lines])

@@ -1,0 +1,53 @@
+{#- Helpers for the charge models (int_charges_priced_*): Lago keeps a
+    model's tiers as a JSON array in the charge's properties
+    (`graduated_ranges`, `volume_ranges`, `graduated_percentage_ranges`). -#}
+
+{#- Expands each row into `row_count` rows numbered 0 .. row_count - 1: use
+    in a select list (`{{ row_indexes('n') }} as row_index`); 0 or null
+    gives no row. -#}
+{% macro row_indexes(row_count) -%}
+    {{ return(adapter.dispatch('row_indexes')(row_count)) }}
+{%- endmacro %}
+
+{% macro duckdb__row_indexes(row_count) -%}
+    unnest(range(cast(coalesce({{ row_count }}, 0) as bigint)))
+{%- endmacro %}
+
+{% macro default__row_indexes(row_count) -%}
+    generate_series(0, cast({{ row_count }} as bigint) - 1)
+{%- endmacro %}
+
+
+{#- One row per element of a JSON array, as its 0-based index (see
+    row_indexes); a null or empty array gives no row. -#}
+{% macro json_array_indexes(json_array) -%}
+    {{ row_indexes('json_array_length(' ~ json_array ~ ')') }}
+{%- endmacro %}
+
+
+{#- The element at a 0-based index of a JSON array, as JSON. -#}
+{% macro json_array_element(json_array, index) -%}
+    {{ return(adapter.dispatch('json_array_element')(json_array, index)) }}
+{%- endmacro %}
+
+{% macro duckdb__json_array_element(json_array, index) -%}
+    ({{ json_array }} -> cast({{ index }} as bigint))
+{%- endmacro %}
+
+{% macro default__json_array_element(json_array, index) -%}
+    ({{ json_array }} -> cast({{ index }} as integer))
+{%- endmacro %}
+
+
+{#- A decimal property of a charge (Lago sends decimal strings such as
+    "5.12345", and bounds as JSON numbers) as the precise type; null when
+    absent or JSON null. -#}
+{% macro json_decimal(json_column, key) -%}
+    cast({{ json_text(json_column, key) }} as {{ type_precise() }})
+{%- endmacro %}
+
+
+{#- Round up to 5 decimals, as Lago's `.ceil(5)` on prorated aggregations. -#}
+{% macro ceil_to_5_decimals(value) -%}
+    cast(ceil(cast({{ value }} as {{ type_precise() }}) * 100000) * cast('0.00001' as decimal(38, 5)) as {{ type_precise() }})
+{%- endmacro %}
