@@ -188,20 +188,19 @@ def materialize_push(
     `log_level` (e.g. "WARNING") quiets Dagster's console logger."""
     from dagster_project.defs.payments.assets import payment_push, payment_status_view
 
-    tags = {}
+    # The push acts as of the run's billing days (defs/partitions.py), named by these tags.
+    tags = {"dagster/partition": partition_key} if partition_key else {}
     if partition_range is not None:
         tags = {
             "dagster/asset_partition_range_start": partition_range[0],
             "dagster/asset_partition_range_end": partition_range[1],
         }
-        partition_key = None
     run_config: dict[str, Any] = {"ops": {"payment_push": {"config": dict(config or {})}}}
     if log_level:
         run_config["loggers"] = {"console": {"config": {"log_level": log_level}}}
     return dg.materialize(
         [payment_status_view, payment_push],
         resources=dict(resources),
-        partition_key=partition_key,
         tags=tags,
         run_config=run_config,
         raise_on_error=False,

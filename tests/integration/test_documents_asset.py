@@ -18,7 +18,6 @@ INVOICES = 20
 def materialize(root, **config) -> dict:
     result = dg.materialize(
         [invoice_documents],
-        partition_key="2024-06-30",
         resources={
             "paths": BillingPaths(
                 data_dir=str(root),

@@ -9,7 +9,6 @@ import pytest
 
 from dagster_project.defs.analytics.assets import analytics_report
 from dagster_project.defs.analytics.warehouse import ANALYTICS_MARTS
-from dagster_project.defs.partitions import billing_days
 from dagster_project.defs.resources import BillingPaths, Warehouse
 
 # The columns the report reads, with the marts' types (a stand-in for what dbt builds).
@@ -66,7 +65,7 @@ def warehouse(tmp_path):
 def _materialize(warehouse, output_dir) -> dg.AssetMaterialization:
     result = dg.materialize(
         [analytics_report],
-        partition_key="2024-06-30",
+        tags={"dagster/partition": "2024-06-30"},
         resources={
             "paths": BillingPaths(
                 data_dir="data", warehouse=str(warehouse), output_dir=str(output_dir)
@@ -78,12 +77,12 @@ def _materialize(warehouse, output_dir) -> dg.AssetMaterialization:
     return result.asset_materializations_for_node("analytics__report")[0]
 
 
-def test_the_report_runs_after_every_analytics_mart_in_the_billing_partitions_and_duckdb_pool():
+def test_the_report_runs_after_every_analytics_mart_unpartitioned_in_the_duckdb_pool():
     assert analytics_report.key == dg.AssetKey(["analytics", "report"])
     marts = {dg.AssetKey(["analytics", name]) for name in ANALYTICS_MARTS}
     assert set(analytics_report.dependency_keys) == marts
-    assert analytics_report.partitions_def == billing_days
-    assert analytics_report.backfill_policy == dg.BackfillPolicy.single_run()
+    # A snapshot as of the run's last billing day, not a per-day partition (defs/partitions.py).
+    assert analytics_report.partitions_def is None
     assert analytics_report.op.pool == "duckdb"
 
 

@@ -11,9 +11,8 @@ from dagster_project.defs.analytics.report import (
     summary_table,
 )
 from dagster_project.defs.analytics.warehouse import ANALYTICS_MARTS, read_analytics
-from dagster_project.defs.partitions import billing_days, single_run
+from dagster_project.defs.partitions import run_billing_window
 from dagster_project.defs.resources import BillingPaths, Warehouse
-from dagster_project.lib.dbt_vars import BillingWindow
 
 REPORT_FILE = "analytics_report.html"
 
@@ -23,8 +22,6 @@ REPORT_FILE = "analytics_report.html"
     deps=[dg.AssetKey(["analytics", name]) for name in ANALYTICS_MARTS],
     group_name="analytics",
     kinds={"python", "html"},
-    partitions_def=billing_days,
-    backfill_policy=single_run,
     pool="duckdb",
 )
 def analytics_report(
@@ -33,7 +30,7 @@ def analytics_report(
     """Draws MRR movements, gross vs net revenue and collections as PNG charts and writes them with
     the analytics tables into one self-contained HTML report (`<output dir>/analytics/`), for the
     12 months up to the run's as_of. The charts also show on this materialization in the UI."""
-    as_of = BillingWindow.from_time_window(*context.partition_time_window).as_of
+    as_of = run_billing_window(context).as_of
     with duckdb.get_connection() as con:
         data = read_analytics(con).since(first_report_month(as_of))
 

@@ -10,29 +10,18 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
 from dagster_project.dbt_project import dbt_project
-from dagster_project.defs.partitions import billing_days, single_run
+from dagster_project.defs.partitions import run_billing_window
 from dagster_project.defs.resources import BillingPaths
-from dagster_project.lib.dbt_vars import BillingWindow, dbt_vars
+from dagster_project.lib.dbt_vars import dbt_vars
 
 
 class SchemaQualifiedTranslator(DagsterDbtTranslator):
     """Asset keys are [schema, name] (`["billing", "invoices"]`), as analysts see them in the
     warehouse; sources keep dagster-dbt's [source, table] (`["raw", "events"]`).
 
-    Only models whose dbt config says `meta: {dagster: {partitioned: true}}` (the billing
-    marts: the invoices of each billing day) are partitioned by billing day. Staging and
-    intermediate models are rebuilt whole by the same dbt invocation and materialize once
-    per run: Dagster records one event per partition per partitioned asset, so a backfill
-    over a year would otherwise write hundreds of thousands of events for tables that
-    are not per-day anyway.
+    No model is partitioned: every model is rebuilt whole as of the run's last billing day
+    (see defs/partitions.py).
     """
-
-    def get_partitions_def(self, dbt_resource_props: Mapping[str, Any]) -> dg.PartitionsDefinition | None:
-        meta = {
-            **(dbt_resource_props.get("meta") or {}),
-            **((dbt_resource_props.get("config") or {}).get("meta") or {}),
-        }
-        return billing_days if (meta.get("dagster") or {}).get("partitioned") else None
 
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
         if dbt_resource_props["resource_type"] in ("model", "snapshot", "seed"):
@@ -45,12 +34,11 @@ class SchemaQualifiedTranslator(DagsterDbtTranslator):
     manifest=dbt_project.manifest_path,
     project=dbt_project,
     dagster_dbt_translator=SchemaQualifiedTranslator(),
-    backfill_policy=single_run,
     pool="duckdb",
 )
 def billing_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, paths: BillingPaths):
     """Computes the invoices of every billing day in the run's window in one dbt build."""
-    window = BillingWindow.from_time_window(*context.partition_time_window)
+    window = run_billing_window(context)
     # profiles.yml reads the warehouse path from BILLING_WAREHOUSE; dbt runs from
     # dbt_project/, so hand it the resolved absolute path.
     os.environ["BILLING_WAREHOUSE"] = str(paths.warehouse_path)

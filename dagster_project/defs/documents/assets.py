@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from dagster_project.defs.partitions import billing_days, single_run
+from dagster_project.defs.partitions import run_billing_window
 from dagster_project.defs.resources import BillingPaths, Warehouse
 from dagster_project.lib.documents.loading import load_credit_note_documents, load_invoice_documents
 from dagster_project.lib.documents.publish import DocumentRenderError, publish_documents
@@ -26,8 +26,6 @@ class InvoiceDocumentsConfig(dg.Config):
         ["raw", "customers"],
         ["raw", "organization"],
     ],
-    partitions_def=billing_days,
-    backfill_policy=single_run,
     # Reads the warehouse: it waits for the writer (dbt) like every other DuckDB step.
     pool="duckdb",
     group_name="documents",

@@ -4,7 +4,7 @@ from contextlib import ExitStack
 
 import dagster as dg
 
-from dagster_project.defs.partitions import billing_days, single_run
+from dagster_project.defs.partitions import run_billing_window
 from dagster_project.defs.payments.resources import (
     GATEWAYS,
     AdyenResource,
@@ -12,7 +12,6 @@ from dagster_project.defs.payments.resources import (
     StripeResource,
 )
 from dagster_project.defs.resources import Warehouse
-from dagster_project.lib.dbt_vars import BillingWindow
 from dagster_project.lib.payments.candidates import missing_tables, read_candidates
 from dagster_project.lib.payments.gateway import Gateway, http_client
 from dagster_project.lib.payments.ledger import Ledger
@@ -45,8 +44,6 @@ class PaymentPushConfig(dg.Config):
     key=STATUS_KEY,
     group_name="payments",
     kinds={"duckdb"},
-    partitions_def=billing_days,
-    backfill_policy=single_run,
     pool="duckdb",
 )
 def payment_status_view(duckdb: Warehouse) -> dg.MaterializeResult:
@@ -87,8 +84,6 @@ def payment_status_view(duckdb: Warehouse) -> dg.MaterializeResult:
             "provider ids; at most one open payment per invoice.",
         ),
     ],
-    partitions_def=billing_days,
-    backfill_policy=single_run,
     pool="duckdb",
     can_subset=False,
 )
@@ -104,7 +99,7 @@ def payment_push(
     customer's payment provider, exactly once: idempotency keys derived from the invoice,
     each charge attempt written ahead in `payments.attempts`, retries only for retryable
     outcomes. Outcomes flow back into `billing.invoices.payment_status`."""
-    window = BillingWindow.from_time_window(*context.partition_time_window)
+    window = run_billing_window(context)
     providers = {"stripe": stripe, "gocardless": gocardless, "adyen": adyen}
     with ExitStack() as clients:
         gateways, unavailable = _gateways(providers, config, clients, context.log)
