@@ -66,4 +66,10 @@ def test_every_warehouse_writer_runs_in_the_duckdb_pool(defs):
 def test_the_nightly_schedule_targets_the_billing_job(defs):
     schedule = defs.resolve_schedule_def("billing_job_schedule")
     assert schedule.job_name == "billing_job"
-    assert schedule.cron_schedule == "15 0 * * *"
+    # Hourly: each tick bills the day that just ended in the organization's timezone, once
+    # (defs/schedules.py); a fixed nightly UTC cron would bill New York's day four hours early.
+    assert schedule.cron_schedule == "15 * * * *"
+
+
+def test_the_event_files_sensor_targets_the_billing_job(defs):
+    assert defs.resolve_sensor_def("event_files_sensor").job_name == "billing_job"
