@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import os
 from decimal import Decimal
+from pathlib import Path
 
 import duckdb
 
 from dagster_project.lib.money import format_minor_units
+from dagster_project.lib.publish import published_path_for
 from dagster_project.lib.paths import DEFAULT_WAREHOUSE, resolve
 
 
@@ -50,7 +52,8 @@ def summary(warehouse: str) -> str:
         lines += [f"  {code:<32} {count:>6}" for code, count in errors]
     lines += [
         "",
-        f"Warehouse: {warehouse}  (duckdb -readonly {warehouse})",
+        f"Warehouse: {warehouse}",
+        f"Analysts read the published copy: duckdb -readonly {published_path_for(Path(warehouse))}",
         "Dagster UI: make dev, then open http://127.0.0.1:3000",
         "",
     ]

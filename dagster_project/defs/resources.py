@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import os
 import shutil
 import sys
 
@@ -17,6 +18,7 @@ from dagster_duckdb import DuckDBResource
 
 from dagster_project.dbt_project import dbt_project
 from dagster_project.lib.paths import resolve
+from dagster_project.lib.publish import published_path_for
 
 
 class BillingPaths(dg.ConfigurableResource):
@@ -25,6 +27,8 @@ class BillingPaths(dg.ConfigurableResource):
     data_dir: str
     warehouse: str
     output_dir: str
+    published_warehouse: str = ""
+    """The readers' copy (lib/publish.py); empty: `<warehouse>_published.duckdb` beside it."""
 
     @property
     def data_path(self) -> Path:
@@ -37,6 +41,12 @@ class BillingPaths(dg.ConfigurableResource):
     @property
     def output_path(self) -> Path:
         return resolve(self.output_dir)
+
+    @property
+    def published_warehouse_path(self) -> Path:
+        if self.published_warehouse:
+            return resolve(self.published_warehouse)
+        return published_path_for(self.warehouse_path)
 
 
 class Warehouse(DuckDBResource):
@@ -67,6 +77,8 @@ def resources() -> dg.Definitions:
                 data_dir=dg.EnvVar("BILLING_DATA_DIR"),
                 warehouse=warehouse,
                 output_dir=dg.EnvVar("BILLING_OUTPUT_DIR"),
+                # Optional, so not an EnvVar (an unset EnvVar fails the load).
+                published_warehouse=os.environ.get("BILLING_PUBLISHED_WAREHOUSE", ""),
             ),
             "duckdb": Warehouse(database=warehouse),
             "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=_dbt_executable()),

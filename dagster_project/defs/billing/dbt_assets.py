@@ -30,17 +30,32 @@ class SchemaQualifiedTranslator(DagsterDbtTranslator):
         return super().get_asset_key(dbt_resource_props)
 
 
+class BillingModelsConfig(dg.Config):
+    full_refresh: bool = False
+    """Pass dbt's `--full-refresh`: rebuild every incremental model from raw data too. Every
+    model is a table rebuilt whole on each run already; models that must survive a full
+    refresh (an append-only ledger) opt out with dbt's `full_refresh: false` config."""
+
+
 @dbt_assets(
     manifest=dbt_project.manifest_path,
     project=dbt_project,
     dagster_dbt_translator=SchemaQualifiedTranslator(),
     pool="duckdb",
 )
-def billing_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, paths: BillingPaths):
-    """Computes the invoices of every billing day in the run's window in one dbt build."""
+def billing_models(
+    context: dg.AssetExecutionContext,
+    config: BillingModelsConfig,
+    dbt: DbtCliResource,
+    paths: BillingPaths,
+):
+    """Computes the invoices as of the run's last billing day in one dbt build."""
     window = run_billing_window(context)
     # profiles.yml reads the warehouse path from BILLING_WAREHOUSE; dbt runs from
     # dbt_project/, so hand it the resolved absolute path.
     os.environ["BILLING_WAREHOUSE"] = str(paths.warehouse_path)
     args = ["build", "--vars", json.dumps(dbt_vars(window))]
+    if config.full_refresh:
+        context.log.info("full_refresh: dbt rebuilds every incremental model from raw data")
+        args.append("--full-refresh")
     yield from dbt.cli(args, context=context).stream()
