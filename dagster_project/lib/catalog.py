@@ -48,6 +48,7 @@ PARSERS: dict[str, Callable[[Node, Parsed], None]] = {
     "wallets": customers.parse_wallet,
     "wallet_transactions": customers.parse_wallet_transaction,
     "one_off_invoices": customers.parse_one_off_invoice,
+    "credit_notes": customers.parse_credit_note,
 }
 # Lago wraps a single object in its singular name ({"plan": {...}}).
 SINGULAR = {
@@ -62,6 +63,7 @@ SINGULAR = {
     "wallet": "wallets",
     "wallet_transaction": "wallet_transactions",
     "one_off_invoice": "one_off_invoices",
+    "credit_note": "credit_notes",
 }
 IGNORED_TOP_LEVEL = frozenset({"meta"})  # Lago's pagination envelope
 

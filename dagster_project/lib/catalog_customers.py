@@ -10,6 +10,7 @@ from dagster_project.lib.catalog_kinds import (
     add_tax_assignments,
     as_billing_time,
     as_credit_note,
+    as_credit_note_reason,
     as_frequency,
     as_payment_provider,
     configured,
@@ -419,3 +420,67 @@ def parse_one_off_invoice(node: Node, parsed: Parsed) -> None:
             },
         )
     parsed.add("one_off_invoices", node, values, key=(external_id,))
+
+
+def parse_credit_note(node: Node, parsed: Parsed) -> None:
+    """A manual credit note on an invoice billing produces: named by `invoice_number` or
+    `invoice_id` (exactly one), with its credit part (consumed by the customer's next
+    finalized invoices) and refund part, and optionally the fee lines it credits."""
+    node.check_keys(
+        (
+            "external_id",
+            "invoice_number",
+            "invoice_id",
+            "reason",
+            "credit_amount_cents",
+            "refund_amount_cents",
+            "items",
+            "created_at",
+        ),
+        LAGO_READ_ONLY - {"created_at"},
+    )
+    external_id = node.get("external_id", as_str, required=True)
+    invoice_number = node.get("invoice_number", as_str)
+    invoice_id = node.get("invoice_id", as_str)
+    if invoice_number is not None and invoice_id is not None:
+        node.error("invoice_id", "give either invoice_number or invoice_id, not both")
+    elif (
+        invoice_number is None
+        and invoice_id is None
+        and not node.has_issue("invoice_number")
+        and not node.has_issue("invoice_id")
+    ):
+        node.error("invoice_number", "required field is missing (or give invoice_id)")
+    credit = node.get("credit_amount_cents", as_cents)
+    refund = node.get("refund_amount_cents", as_cents)
+    if (
+        not (credit or refund)
+        and not node.has_issue("credit_amount_cents")
+        and not node.has_issue("refund_amount_cents")
+    ):
+        node.error(
+            "credit_amount_cents",
+            "a credit note needs a credit_amount_cents or refund_amount_cents above 0",
+        )
+    values = {
+        "external_id": external_id,
+        "invoice_number": invoice_number,
+        "invoice_id": invoice_id,
+        "reason": node.get("reason", as_credit_note_reason) or "other",
+        "credit_amount_cents": credit or 0,
+        "refund_amount_cents": refund or 0,
+        "created_at": node.get("created_at", as_timestamp, required=True),
+    }
+    for position, item in node.children("items"):
+        item.check_keys(("fee_id", "amount_cents"))
+        parsed.add(
+            "credit_note_items",
+            item,
+            {
+                "credit_note_external_id": external_id,
+                "position": position,
+                "fee_id": item.get("fee_id", as_str, required=True),
+                "amount_cents": item.get("amount_cents", as_cents, required=True),
+            },
+        )
+    parsed.add("credit_notes", node, values, key=(external_id,))

@@ -52,6 +52,14 @@ as_expiration = enum("no_expiration", "time_limit")
 as_payment_provider = enum("stripe", "gocardless", "adyen")
 as_credit_note = enum("credit", "refund", "skip")
 as_billing_time = enum("calendar", "anniversary")
+as_credit_note_reason = enum(
+    "duplicated_charge",
+    "product_unsatisfactory",
+    "order_change",
+    "order_cancellation",
+    "fraudulent_charge",
+    "other",
+)
 
 ADDRESS = ("address_line1", "address_line2", "city", "zipcode", "state", "country")
 

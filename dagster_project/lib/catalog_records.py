@@ -21,6 +21,7 @@ IDENTITY: dict[str, tuple[str, ...]] = {
     "wallets": ("external_customer_id", "code"),
     "wallet_transactions": ("transaction_id",),
     "one_off_invoices": ("external_id",),
+    "credit_notes": ("external_id",),
 }
 NOUN: dict[str, str] = {
     "taxes": "tax",
@@ -34,6 +35,7 @@ NOUN: dict[str, str] = {
     "wallets": "wallet",
     "wallet_transactions": "wallet transaction",
     "one_off_invoices": "one-off invoice",
+    "credit_notes": "credit note",
     "charges": "charge",
 }
 

@@ -230,6 +230,25 @@ RAW_TABLES: dict[str, list[tuple[str, str]]] = {
         ("description", "VARCHAR"),
         ("source_file", "VARCHAR"),
     ],
+    # Manual credit notes; the invoice is named by its number or its id (one of them).
+    "credit_notes": [
+        ("external_id", "VARCHAR"),
+        ("invoice_number", "VARCHAR"),
+        ("invoice_id", "VARCHAR"),
+        ("reason", "VARCHAR"),
+        ("credit_amount_cents", "BIGINT"),
+        ("refund_amount_cents", "BIGINT"),
+        ("created_at", "TIMESTAMP"),
+        ("source_file", "VARCHAR"),
+    ],
+    # The fee lines a manual credit note credits (amounts excluding taxes).
+    "credit_note_items": [
+        ("credit_note_external_id", "VARCHAR"),
+        ("position", "INTEGER"),
+        ("fee_id", "VARCHAR"),
+        ("amount_cents", "BIGINT"),
+        ("source_file", "VARCHAR"),
+    ],
     # Every event that parsed, before dedup and catalog checks (dbt does those).
     "events": [
         ("event_date", "DATE"),  # UTC date of `timestamp`: the partition key

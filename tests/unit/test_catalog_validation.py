@@ -1026,3 +1026,71 @@ def test_a_wallet_without_currency_for_a_customer_without_one_is_an_error(tmp_pa
         "catalog/initech.yaml: wallets[external_customer_id=initech,code=w].currency: "
         "required field is missing (the customer has no currency yet)"
     ]
+
+
+# Manual credit notes -------------------------------------------------------------------------
+
+CREDIT_NOTE = """credit_notes:
+  - external_id: cn_1
+    invoice_number: RB-001-001
+    reason: product_unsatisfactory
+    credit_amount_cents: 500
+    refund_amount_cents: 0
+    created_at: "2024-02-10T00:00:00Z"
+    items:
+      - fee_id: fee_abc
+        amount_cents: 500
+"""
+
+
+def test_a_manual_credit_note_is_read_with_its_items(tmp_path):
+    catalog = read_catalog(data_dir(tmp_path, files={"credit_notes.yaml": CREDIT_NOTE}))
+    assert catalog.warnings == []
+    [note] = catalog.rows["credit_notes"]
+    assert (note["external_id"], note["invoice_number"], note["invoice_id"]) == (
+        "cn_1",
+        "RB-001-001",
+        None,
+    )
+    assert (note["reason"], note["credit_amount_cents"], note["refund_amount_cents"]) == (
+        "product_unsatisfactory",
+        500,
+        0,
+    )
+    [item] = catalog.rows["credit_note_items"]
+    assert (item["credit_note_external_id"], item["fee_id"], item["amount_cents"]) == (
+        "cn_1",
+        "fee_abc",
+        500,
+    )
+
+
+def test_a_credit_note_names_its_invoice_by_number_or_id_not_both(tmp_path):
+    both = CREDIT_NOTE.replace(
+        "    invoice_number: RB-001-001\n", "    invoice_number: RB-001-001\n    invoice_id: abc\n"
+    )
+    neither = CREDIT_NOTE.replace("    invoice_number: RB-001-001\n", "")
+    assert issues(tmp_path / "both", files={"credit_notes.yaml": both}) == [
+        "catalog/credit_notes.yaml: credit_notes[external_id=cn_1].invoice_id: "
+        "give either invoice_number or invoice_id, not both"
+    ]
+    assert issues(tmp_path / "neither", files={"credit_notes.yaml": neither}) == [
+        "catalog/credit_notes.yaml: credit_notes[external_id=cn_1].invoice_number: "
+        "required field is missing (or give invoice_id)"
+    ]
+
+
+def test_a_credit_note_needs_an_amount_and_a_known_reason(tmp_path):
+    text = (
+        CREDIT_NOTE.replace("credit_amount_cents: 500", "credit_amount_cents: 0")
+        .replace("reason: product_unsatisfactory", "reason: unhappy")
+        .replace("        amount_cents: 500", "        amount_cents: 1.5")
+    )
+    found = issues(tmp_path, files={"credit_notes.yaml": text})
+    prefix = "catalog/credit_notes.yaml: credit_notes[external_id=cn_1]."
+    fields = sorted(issue.removeprefix(prefix).split(":")[0] for issue in found)
+    assert fields == ["credit_amount_cents", "items[0].amount_cents", "reason"]
+    assert (
+        prefix + "credit_amount_cents: "
+        "a credit note needs a credit_amount_cents or refund_amount_cents above 0"
+    ) in found

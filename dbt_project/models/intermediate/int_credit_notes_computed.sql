@@ -13,8 +13,11 @@
 -- - at most the fee paid for the period, rounded half away from zero.
 -- It is issued at the termination instant. `refund` is credited like
 -- `credit` (refunds need payments, a later issue).
--- TODO(Invoice assembly): Lago adjusts the credit for the fee's coupons and
--- adds its taxes (CreditNotes::ApplyTaxesService).
+-- Then, as CreditNotes::ApplyTaxesService: the item (the unused amount
+-- truncated to 5 decimals) loses the fee's coupons in proportion
+-- (coupons_adjustment = fee coupons x item / fee amount), each tax of the fee
+-- applies to what is left and is rounded, and the credit is item -
+-- adjustment + taxes, rounded once.
 
 with
 
@@ -41,6 +44,7 @@ subscriptions as (
 
 subscription_fees as (
     select
+        subscription_fee_id,
         subscription_id,
         plan_period_id,
         full_period_from_datetime,
@@ -54,6 +58,7 @@ terminated_fees as (
     -- the fee paid for the period the version ended in
     select
         subscriptions.*,
+        subscription_fees.subscription_fee_id,
         subscription_fees.plan_period_id,
         subscription_fees.full_period_days,
         subscription_fees.amount_cents as fee_amount_cents,
@@ -112,6 +117,7 @@ credit_notes as (
     select
         {{ surrogate_key(["'credit_note'", 'subscription_id', 'plan_period_id']) }} as credit_note_id,
         subscription_id,
+        subscription_fee_id,
         plan_period_id,
         external_subscription_id,
         external_customer_id,
@@ -129,11 +135,74 @@ credit_notes as (
     where credited_days > 0
 ),
 
+fees as (
+    select
+        fee_id,
+        invoice_id,
+        amount_cents,
+        precise_coupons_amount_cents
+    from {{ ref('int_fees_taxed') }}
+),
+
+fee_taxes as (
+    select
+        fee_id,
+        tax_rate
+    from {{ ref('int_fee_taxes_resolved') }}
+),
+
+credit_notes_itemized as (
+    select
+        credit_notes.*,
+        fees.invoice_id,
+        trunc(credit_notes.precise_amount_cents, 5) as precise_item_amount_cents,
+        coalesce(
+            {{ divide_decimal(
+                'fees.precise_coupons_amount_cents * trunc(credit_notes.precise_amount_cents, 5)',
+                'fees.amount_cents'
+            ) }},
+            0
+        ) as precise_coupons_adjustment_amount_cents
+    from credit_notes
+    left join fees
+        on credit_notes.subscription_fee_id = fees.fee_id
+),
+
+credit_note_taxes as (
+    select
+        credit_notes_itemized.credit_note_id,
+        cast(sum(round(
+            cast(
+                (credit_notes_itemized.precise_item_amount_cents
+                - credit_notes_itemized.precise_coupons_adjustment_amount_cents) * fee_taxes.tax_rate
+                as {{ type_precise() }}
+            ) * cast(0.01 as decimal(3, 2)),
+            0
+        )) as bigint) as taxes_amount_cents
+    from credit_notes_itemized
+    inner join fee_taxes
+        on credit_notes_itemized.subscription_fee_id = fee_taxes.fee_id
+    group by 1
+),
+
 credit_notes_rounded as (
     select
-        *,
-        cast(round(precise_amount_cents, 0) as bigint) as amount_cents
-    from credit_notes
+        credit_notes_itemized.*,
+        cast(round(credit_notes_itemized.precise_amount_cents, 0) as bigint) as amount_cents,
+        cast(round(credit_notes_itemized.precise_coupons_adjustment_amount_cents, 0) as bigint)
+            as coupons_adjustment_amount_cents,
+        coalesce(credit_note_taxes.taxes_amount_cents, 0) as taxes_amount_cents,
+        cast(
+            round(
+                credit_notes_itemized.precise_item_amount_cents
+                - credit_notes_itemized.precise_coupons_adjustment_amount_cents
+                + coalesce(credit_note_taxes.taxes_amount_cents, 0),
+                0
+            ) as bigint
+        ) as total_amount_cents
+    from credit_notes_itemized
+    left join credit_note_taxes
+        on credit_notes_itemized.credit_note_id = credit_note_taxes.credit_note_id
 )
 
 select * from credit_notes_rounded

@@ -3,7 +3,8 @@
 -- instant that bill it (int_invoice_subscriptions_assembled).
 -- Charge fees with 0 units, 0 amount and 0 events are not kept (Lago
 -- Fees::ChargeService#should_persist_fee?), nor those of charges that are not
--- invoiceable. Coupons and taxes are 0 until their issues.
+-- invoiceable. Coupons and taxes come next: int_fees_discounted,
+-- int_fees_taxed.
 -- TODO(Pay-in-advance charges): they are billed here, in arrears with the
 -- period, instead of on an invoice per event.
 
@@ -231,16 +232,6 @@ fees_unioned as (
         cast(null as timestamp) as to_datetime,
         cast(null as timestamp) as to_datetime_inclusive
     from add_on_fees
-),
-
-fees_with_credits as (
-    -- TODO(Coupons), TODO(Taxes): allocated coupons and fee taxes
-    select
-        *,
-        cast(0 as {{ type_precise() }}) as precise_coupons_amount,
-        cast(0 as bigint) as taxes_amount_cents,
-        cast(0 as {{ type_precise() }}) as taxes_rate
-    from fees_unioned
 )
 
-select * from fees_with_credits
+select * from fees_unioned

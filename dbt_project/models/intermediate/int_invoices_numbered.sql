@@ -23,7 +23,7 @@ invoices as (
         billed_at,
         status,
         finalized_at
-    from {{ ref('int_invoices_assembled') }}
+    from {{ ref('int_invoices_scheduled') }}
 ),
 
 organizations as (

@@ -1,7 +1,7 @@
 with
 
 fees as (
-    select * from {{ ref('int_fees_assembled') }}
+    select * from {{ ref('int_fees_taxed') }}
 ),
 
 final as (
@@ -26,7 +26,8 @@ final as (
         precise_amount,
         precise_amount_cents,
         amount_cents,
-        precise_coupons_amount,
+        -- major units, as precise_amount; Lago's cents with 5 decimals / subunit
+        {{ minor_to_major_units('precise_coupons_amount_cents', 'currency') }} as precise_coupons_amount,
         taxes_amount_cents,
         taxes_rate,
         currency,

@@ -31,6 +31,7 @@ final as (
         invoices.coupons_amount_cents,
         invoices.sub_total_excluding_taxes_amount_cents,
         invoices.taxes_amount_cents,
+        invoices.taxes_rate,
         invoices.sub_total_including_taxes_amount_cents,
         invoices.credit_notes_amount_cents,
         invoices.prepaid_credit_amount_cents,

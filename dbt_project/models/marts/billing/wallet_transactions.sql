@@ -1,14 +1,38 @@
--- Empty until the Wallets issue: it keeps the contract's columns and types.
+-- Every wallet movement: inbound (granted or purchased credits, at the
+-- wallet's creation or a top-up), outbound voids, and outbound consumption
+-- by invoices (invoice_id set). A wallet's balance at any date is its
+-- inbound minus its outbound amounts up to then, never negative.
 
 with
 
-wallet_transactions as (
+movements as (
     select
         wallet_transaction_id,
         external_customer_id,
         wallet_code,
+        cast(null as varchar) as invoice_id,
+        transaction_type,
+        transaction_status,
+        credits,
+        amount_cents,
+        currency,
         created_at
-    from {{ ref('stg_raw__wallet_transactions') }}
+    from {{ ref('int_wallet_inbounds_listed') }}
+),
+
+consumptions as (
+    select
+        wallet_credit_id as wallet_transaction_id,
+        external_customer_id,
+        wallet_code,
+        invoice_id,
+        'outbound' as transaction_type,
+        'invoiced' as transaction_status,
+        credits,
+        amount_cents,
+        currency,
+        created_at
+    from {{ ref('int_wallet_credits_consumed') }}
 ),
 
 final as (
@@ -16,15 +40,27 @@ final as (
         wallet_transaction_id,
         external_customer_id,
         wallet_code,
-        cast(null as varchar) as invoice_id,
-        cast(null as varchar) as transaction_type,
-        cast(null as varchar) as status,
-        cast(null as {{ type_precise() }}) as credits,
-        cast(null as bigint) as amount_cents,
-        cast(null as varchar) as currency,
+        invoice_id,
+        transaction_type,
+        transaction_status as status,
+        credits,
+        amount_cents,
+        currency,
         created_at
-    from wallet_transactions
-    where false
+    from movements
+    union all
+    select
+        wallet_transaction_id,
+        external_customer_id,
+        wallet_code,
+        invoice_id,
+        transaction_type,
+        transaction_status as status,
+        credits,
+        amount_cents,
+        currency,
+        created_at
+    from consumptions
 )
 
 select * from final

@@ -1,0 +1,122 @@
+-- The taxes of every fee line, one row per fee and tax, on the fee's amount
+-- after coupons. Lago: app/services/fees/apply_taxes_service.rb
+-- (#applicable_taxes), reference/invoicing.md §3:
+-- - the first level that has taxes wins, levels are never merged: add-on
+--   (add-on fees), charge (charge fees and their true-ups), minimum commitment
+--   (commitment fees), plan (subscription, charge and commitment fees of the
+--   plan), customer, then the organization's default taxes;
+-- - a level with a 0 % tax is a level with taxes (it wins, taxing 0);
+-- - several taxes of one level apply to the same base, none compounds:
+--   base = amount_cents - precise_coupons_amount_cents (fractional cents),
+--   tax = base x rate / 100, unrounded here (fees and invoices round it).
+
+with
+
+fees as (
+    select
+        fee_id,
+        invoice_id,
+        fee_type,
+        external_customer_id,
+        plan_code,
+        charge_id,
+        code,
+        currency,
+        amount_cents,
+        precise_coupons_amount_cents
+    from {{ ref('int_fees_discounted') }}
+),
+
+tax_assignments as (
+    select
+        owner_type,
+        owner_id,
+        tax_code
+    from {{ ref('stg_raw__tax_assignments') }}
+),
+
+taxes as (
+    select
+        tax_code,
+        tax_name,
+        tax_rate,
+        is_applied_to_organization
+    from {{ ref('stg_raw__taxes') }}
+),
+
+fee_owners as (
+    -- every level a fee can take taxes from, by precedence (1 wins)
+    select fee_id, 1 as tax_level, 'add_on' as owner_type, code as owner_id
+    from fees where fee_type = 'add_on'
+    union all
+    select fee_id, 2, 'charge', charge_id
+    from fees where fee_type = 'charge'
+    union all
+    select fee_id, 3, 'minimum_commitment', plan_code
+    from fees where fee_type = 'commitment'
+    union all
+    select fee_id, 4, 'plan', plan_code
+    from fees where fee_type in ('subscription', 'charge', 'commitment')
+    union all
+    select fee_id, 5, 'customer', external_customer_id
+    from fees
+),
+
+candidate_taxes as (
+    select
+        fee_owners.fee_id,
+        fee_owners.tax_level,
+        fee_owners.owner_type as tax_level_name,
+        tax_assignments.tax_code
+    from fee_owners
+    inner join tax_assignments
+        on
+            fee_owners.owner_type = tax_assignments.owner_type
+            and fee_owners.owner_id = tax_assignments.owner_id
+    union all
+    select
+        fees.fee_id,
+        6 as tax_level,
+        'organization' as tax_level_name,
+        taxes.tax_code
+    from fees
+    cross join taxes
+    where taxes.is_applied_to_organization
+),
+
+chosen_taxes as (
+    select distinct
+        fee_id,
+        tax_level_name,
+        tax_code
+    from candidate_taxes
+    qualify tax_level = min(tax_level) over (partition by fee_id)
+),
+
+fee_taxes as (
+    select
+        {{ surrogate_key(['fees.fee_id', 'chosen_taxes.tax_code']) }} as fee_tax_id,
+        fees.fee_id,
+        fees.invoice_id,
+        fees.currency,
+        chosen_taxes.tax_level_name,
+        chosen_taxes.tax_code,
+        taxes.tax_name,
+        taxes.tax_rate,
+        cast(fees.amount_cents - fees.precise_coupons_amount_cents as {{ type_precise() }})
+            as precise_base_amount_cents,
+        cast(
+            cast(
+                (fees.amount_cents - fees.precise_coupons_amount_cents) * taxes.tax_rate
+                as {{ type_precise() }}
+            ) * cast(0.01 as decimal(3, 2))
+            as {{ type_precise() }}
+        ) as precise_amount_cents
+    from chosen_taxes
+    inner join fees
+        on chosen_taxes.fee_id = fees.fee_id
+    inner join taxes
+        on chosen_taxes.tax_code = taxes.tax_code
+)
+
+select * from fee_taxes
