@@ -139,7 +139,9 @@ def _observed(item) -> str:
     """What one expectation saw: a rate, or how many values broke it with a few examples."""
     details = item.result or {}
     if "observed_value" in details:
-        return f"observed {float(details['observed_value']):.4%}"
+        # GE observes no mean over no rows (a billing day without events): None, not a crash.
+        observed = details["observed_value"]
+        return "observed nothing (no events)" if observed is None else f"observed {float(observed):.4%}"
     unexpected = details.get("unexpected_count", 0)
     total = details.get("element_count", 0)
     examples = ", ".join(repr(value) for value in details.get("partial_unexpected_list", [])[:5])
