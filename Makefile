@@ -14,16 +14,19 @@ DEMO_THROUGH ?= 2024-06-30
 
 # System libraries of PDF invoices (WeasyPrint, docs/documents.md): Pango, HarfBuzz's
 # subsetter and the DejaVu fonts; poppler-utils turns PDF pages into PNGs for the
-# visual check. Installed when missing and make runs as root on Debian; otherwise
-# make says what to install.
+# visual check. Debian's chromium is the browser the Dagster UI test drives
+# (tests/ui, through Playwright; Playwright never downloads a browser of its own).
+# Installed when missing and make runs as root on Debian; otherwise make says what
+# to install.
 PDF_DEB_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core poppler-utils
+UI_TEST_DEB_PACKAGES := chromium
 APT_GET ?= apt-get
 
 setup: system-packages $(STAMP) $(MANIFEST)
 
 system-packages:
-	@command -v dpkg-query >/dev/null || { echo "system-packages: not Debian; PDF invoices need Pango, HarfBuzz-subset and DejaVu fonts" >&2; exit 0; }; \
-	missing=""; for package in $(PDF_DEB_PACKAGES); do \
+	@command -v dpkg-query >/dev/null || { echo "system-packages: not Debian; PDF invoices need Pango, HarfBuzz-subset and DejaVu fonts, the UI test needs Chromium" >&2; exit 0; }; \
+	missing=""; for package in $(PDF_DEB_PACKAGES) $(UI_TEST_DEB_PACKAGES); do \
 		dpkg-query -W -f='$${Status}' $$package 2>/dev/null | grep -q "ok installed" || missing="$$missing $$package"; \
 	done; \
 	if [ -z "$$missing" ]; then exit 0; fi; \
@@ -31,7 +34,7 @@ system-packages:
 		echo "system-packages: installing$$missing"; \
 		$(APT_GET) update -qq && DEBIAN_FRONTEND=noninteractive $(APT_GET) install -y -qq --no-install-recommends $$missing; \
 	else \
-		echo "system-packages: PDF invoices need$$missing: sudo apt-get install -y$$missing" >&2; \
+		echo "system-packages: PDF invoices and the UI test need$$missing: sudo apt-get install -y$$missing" >&2; \
 	fi
 
 $(STAMP): requirements.lock pyproject.toml
