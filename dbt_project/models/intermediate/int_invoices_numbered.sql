@@ -9,7 +9,11 @@
 -- Finalization order is (finalized_at, issuing_date, billed_at, type,
 -- currency, id), billed_at ordering the invoices of one day as they were made:
 -- an invoice finalized later always sorts after those already numbered, so a
--- later run never renumbers a finalized invoice.
+-- later run never renumbers a finalized invoice. Invoices already frozen in
+-- the ledger (macros/ledger.sql) keep the number they were frozen with and
+-- every other one sorts after them, so an invoice a backfill adds before
+-- frozen ones takes the next number instead of shifting theirs.
+{{ config(pre_hook="{{ ensure_ledger_schema() }}") }}
 
 with
 
@@ -33,14 +37,27 @@ organizations as (
     from {{ ref('stg_raw__organizations') }}
 ),
 
+frozen_numbers as (
+    select
+        invoice_id,
+        number
+    from {{ ledger_register() }}
+),
+
 finalized_invoices as (
-    select * from invoices
-    where status = 'finalized'
+    select
+        invoices.*,
+        frozen_numbers.invoice_id is null as is_new
+    from invoices
+    left join frozen_numbers
+        on invoices.invoice_id = frozen_numbers.invoice_id
+    where invoices.status = 'finalized'
 ),
 
 customers_first_finalized as (
     select
         external_customer_id,
+        bool_and(is_new) as is_new,
         min(finalized_at) as first_finalized_at
     from finalized_invoices
     group by 1
@@ -50,7 +67,7 @@ customers_sequenced as (
     select
         external_customer_id,
         row_number() over (
-            order by first_finalized_at, external_customer_id
+            order by is_new, first_finalized_at, external_customer_id
         ) as customer_sequential_id
     from customers_first_finalized
 ),
@@ -62,10 +79,10 @@ invoices_sequenced as (
         finalized_at,
         row_number() over (
             partition by external_customer_id
-            order by finalized_at, issuing_date, billed_at, invoice_type, currency, invoice_id
+            order by is_new, finalized_at, issuing_date, billed_at, invoice_type, currency, invoice_id
         ) as sequential_id,
         row_number() over (
-            order by finalized_at, external_customer_id, issuing_date, billed_at, invoice_type, currency, invoice_id
+            order by is_new, finalized_at, external_customer_id, issuing_date, billed_at, invoice_type, currency, invoice_id
         ) as organization_sequential_id
     from finalized_invoices
 ),
@@ -76,6 +93,8 @@ invoices_numbered as (
         invoices_sequenced.sequential_id,
         invoices_sequenced.organization_sequential_id,
         case
+            when frozen_numbers.number is not null
+                then frozen_numbers.number
             when invoices_sequenced.invoice_id is null
                 then organizations.document_number_prefix || '-DRAFT'
             when organizations.document_numbering = 'per_organization'
@@ -96,6 +115,8 @@ invoices_numbered as (
         on invoices.invoice_id = invoices_sequenced.invoice_id
     left join customers_sequenced
         on invoices_sequenced.external_customer_id = customers_sequenced.external_customer_id
+    left join frozen_numbers
+        on invoices.invoice_id = frozen_numbers.invoice_id
 )
 
 select * from invoices_numbered

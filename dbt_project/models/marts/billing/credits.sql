@@ -1,3 +1,6 @@
+-- Rows of finalized invoices are frozen in the ledger (macros/ledger.sql).
+{{ config(post_hook="{{ freeze_finalized() }}") }}
+
 -- Coupon credits (before taxes) and credit-note credits (after taxes), one
 -- row per invoice and coupon application or credit note it uses.
 

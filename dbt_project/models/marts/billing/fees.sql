@@ -1,3 +1,6 @@
+-- Rows of finalized invoices are frozen in the ledger (macros/ledger.sql).
+{{ config(post_hook="{{ freeze_finalized() }}") }}
+
 with
 
 fees as (

@@ -1,3 +1,6 @@
+-- Rows of finalized invoices are frozen in the ledger (macros/ledger.sql).
+{{ config(post_hook="{{ freeze_finalized() }}") }}
+
 -- Every wallet movement: inbound (granted or purchased credits, at the
 -- wallet's creation or a top-up), outbound voids, and outbound consumption
 -- by invoices (invoice_id set). A wallet's balance at any date is its

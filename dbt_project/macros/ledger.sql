@@ -1,0 +1,123 @@
+{#- The ledger of finalized invoices: once finalized, an invoice is frozen.
+
+    Every billing mart whose rows belong to one invoice (invoices, its subscriptions,
+    fees, applied taxes, credits, outbound wallet transactions) runs
+    `freeze_finalized()` as a post-hook. The schema `ledger` holds, per mart, the rows
+    of every frozen invoice as they were when it was finalized, and
+    `ledger.invoice_register` lists the frozen invoices (the view
+    `ledger.frozen_invoices` shows it). dbt never builds or drops
+    these tables (they are not models), so neither a rerun, a backfill, a changed
+    catalog, a late event nor `--full-refresh` can change a frozen invoice:
+
+    1. rows a run computed for frozen invoices are replaced by the ledger's;
+    2. rows of invoices finalized by this run are copied into the ledger
+       (leftovers of a run that failed before registering them are replaced);
+    3. `ledger.frozen_invoices` (models/ledger/), built after every frozen mart,
+       registers the newly finalized invoices (`register_finalized_invoices`). A run that fails before then registers nothing: the
+       next run computes those invoices again and freezes them then.
+
+    A frozen row comes back `by name`: a column added to a mart later is NULL on rows
+    frozen before it existed, and is added to the ledger table on the fly.
+-#}
+
+{% macro ledger_register() -%}
+    {#- The register is named, not a dbt source: it is written after the billing marts
+        and read before them (numbering), which lineage would call a cycle. -#}
+    ledger.invoice_register
+{%- endmacro %}
+
+
+{% macro ensure_ledger_schema() -%}
+    {#- Not a dbt model: dbt never drops or rebuilds it, not even with --full-refresh. -#}
+    create schema if not exists ledger;
+    create table if not exists ledger.invoice_register (
+        invoice_id varchar,
+        number varchar,
+        external_customer_id varchar,
+        currency varchar,
+        issuing_date date,
+        total_amount_cents bigint,
+        finalized_at timestamp,
+        frozen_as_of timestamp
+    );
+{%- endmacro %}
+
+
+{% macro finalized_invoice_ids() -%}
+    select invoice_id from {{ ref('int_invoices_scheduled') }} where status = 'finalized'
+{%- endmacro %}
+
+
+{% macro freeze_finalized(mutable_columns=[]) -%}
+    {%- set finalized_invoices_sql = finalized_invoice_ids() -%}
+    {#- mutable_columns: facts that keep changing after finalization (an invoice's
+        payment_status): taken from this run even for a frozen invoice. -#}
+    {%- set ledger_table = 'ledger.' ~ this.identifier -%}
+    {{ ensure_ledger_schema() }}
+    create table if not exists {{ ledger_table }} as
+        select * from {{ this }} where false;
+    {{ _ledger_add_missing_columns(ledger_table) }}
+    -- 1. frozen invoices: the ledger's rows, not this run's
+    {%- if mutable_columns %}
+    create or replace temp table ledger_mutable_{{ this.identifier }} as
+        select invoice_id, {{ mutable_columns | join(', ') }} from {{ this }}
+        where invoice_id in (select invoice_id from ledger.invoice_register);
+    {%- endif %}
+    delete from {{ this }}
+        where invoice_id in (select invoice_id from ledger.invoice_register);
+    insert into {{ this }} by name
+        select * from {{ ledger_table }}
+        where invoice_id in (select invoice_id from ledger.invoice_register);
+    {%- if mutable_columns %}
+    update {{ this }} as frozen set
+        {%- for column in mutable_columns %}
+        {{ column }} = fresh.{{ column }}{{ ',' if not loop.last }}
+        {%- endfor %}
+    from ledger_mutable_{{ this.identifier }} as fresh
+    where frozen.invoice_id = fresh.invoice_id;
+    drop table ledger_mutable_{{ this.identifier }};
+    {%- endif %}
+    -- 2. invoices this run finalized: into the ledger (replacing a failed run's leftovers)
+    delete from {{ ledger_table }}
+        where invoice_id not in (select invoice_id from ledger.invoice_register);
+    insert into {{ ledger_table }} by name
+        select * from {{ this }}
+        where invoice_id in ({{ finalized_invoices_sql }})
+            and invoice_id not in (select invoice_id from ledger.invoice_register);
+{%- endmacro %}
+
+
+{% macro _ledger_add_missing_columns(ledger_table) -%}
+    {#- Run-time only: at parse time the relations may not exist. -#}
+    {%- if execute -%}
+        {%- set ledger_relation = adapter.get_relation(database=this.database, schema='ledger', identifier=this.identifier) -%}
+        {%- if ledger_relation is not none -%}
+            {%- set existing = adapter.get_columns_in_relation(ledger_relation) | map(attribute='name') | map('lower') | list -%}
+            {%- for column in adapter.get_columns_in_relation(this) -%}
+                {%- if column.name | lower not in existing %}
+    alter table {{ ledger_table }} add column {{ adapter.quote(column.name) }} {{ column.data_type }};
+                {%- endif -%}
+            {%- endfor -%}
+        {%- endif -%}
+    {%- endif -%}
+{%- endmacro %}
+
+
+{% macro register_finalized_invoices() -%}
+    {#- Post-hook of ledger.frozen_invoices: runs only once every frozen mart has been
+        built (the model depends on them), so every row of these invoices is in the
+        ledger already. -#}
+    insert into ledger.invoice_register
+        select
+            invoice_id,
+            number,
+            external_customer_id,
+            currency,
+            issuing_date,
+            total_amount_cents,
+            finalized_at,
+            {{ billing_as_of() }} as frozen_as_of
+        from {{ ref('invoices') }}
+        where status = 'finalized'
+            and invoice_id not in (select invoice_id from ledger.invoice_register);
+{%- endmacro %}
