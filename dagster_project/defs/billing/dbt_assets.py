@@ -54,6 +54,11 @@ def billing_models(
     # profiles.yml reads the warehouse path from BILLING_WAREHOUSE; dbt runs from
     # dbt_project/, so hand it the resolved absolute path.
     os.environ["BILLING_WAREHOUSE"] = str(paths.warehouse_path)
+    if context.is_subset:
+        # A subset (some models picked in the UI, a split backfill): run only the tests
+        # whose every parent is built, not a relationship test against a model this run
+        # leaves out (dbt's default `eager` would, and fail on a fresh warehouse).
+        os.environ.setdefault("DBT_INDIRECT_SELECTION", "cautious")
     args = ["build", "--vars", json.dumps(dbt_vars(window))]
     if config.full_refresh:
         context.log.info("full_refresh: dbt rebuilds every incremental model from raw data")
