@@ -9,6 +9,7 @@ text (selectable, extractable) and the fonts are embedded as subsets.
 from __future__ import annotations
 
 import os
+import re
 from functools import lru_cache
 from pathlib import Path
 
@@ -70,6 +71,45 @@ def check_pdf_setup() -> list[str]:
     return warnings
 
 
+# WeasyPrint's user-agent stylesheet (weasyprint/css/html5_ua.css) styles `::marker`,
+# `::footnote-call`, `::footnote-marker` and `::note-*` with bare pseudo-element selectors, which
+# match every element: WeasyPrint then cascades and computes those pseudo-elements' styles for
+# every element of every document. Invoices have neither lists nor footnotes, so markers are
+# kept for list items only and the footnote and note rules are dropped: a document renders about
+# 13% faster (bench/documents.py) and looks the same, pixel for pixel. Everything else of the
+# user-agent stylesheet is kept as it is.
+_UA_PSEUDO_RULES = (
+    (re.compile(r"^::marker\b", re.MULTILINE), "li::marker"),
+    (re.compile(r"^::(?:footnote|note)-[a-z]+ \{[^}]*\}\n", re.MULTILINE), ""),
+)
+
+
+def documents_ua_stylesheet(ua: str) -> tuple[str, int]:
+    """WeasyPrint's user-agent stylesheet without its every-element pseudo-element rules, and how
+    many rules were changed (0 if a WeasyPrint upgrade reworded them: then only slower)."""
+    changed = 0
+    for pattern, replacement in _UA_PSEUDO_RULES:
+        ua, count = pattern.subn(replacement, ua)
+        changed += count
+    return ua, changed
+
+
+@lru_cache(maxsize=1)
+def _html_class():
+    """weasyprint.HTML with the documents' user-agent stylesheet, parsed once per process."""
+    weasyprint = weasyprint_module()
+    from weasyprint import html as weasyprint_html
+
+    ua, _ = documents_ua_stylesheet(weasyprint_html.UA)
+    stylesheet = weasyprint.CSS(string=ua, counter_style=weasyprint_html.UA_COUNTER_STYLE)
+
+    class DocumentHTML(weasyprint.HTML):
+        def _ua_stylesheets(self, forms=False):
+            return [stylesheet]
+
+    return DocumentHTML
+
+
 @lru_cache(maxsize=1)
 def _weasyprint_context():
     """Per process: one font configuration, an image cache (the logo is decoded once), and a
@@ -91,10 +131,9 @@ def write_pdf(html: str, path: Path, stylesheet: str = "") -> None:
     """One HTML page to one PDF file, written under a temporary name and moved into place.
 
     `stylesheet` is parsed once per process and reused (the HTML then leaves it out)."""
-    weasyprint = weasyprint_module()
     font_config, fetcher, images = _weasyprint_context()
     partial = path.with_name(f".{path.name}.partial")
-    document = weasyprint.HTML(string=html, url_fetcher=fetcher).render(
+    document = _html_class()(string=html, url_fetcher=fetcher).render(
         font_config=font_config,
         stylesheets=[_stylesheet(stylesheet)] if stylesheet else [],
         cache=images,

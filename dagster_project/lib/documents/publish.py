@@ -125,8 +125,11 @@ def _worker_started() -> None:
 
 
 def _batches(items: list, workers: int) -> list[list]:
-    """About four batches per worker (balance), at most 50 documents each (progress)."""
-    size = max(1, min(50, math.ceil(len(items) / (workers * 4))))
+    """At least four batches per worker, at most 10 documents each: when the last batch
+    starts, the other workers are at most 10 documents (under a second) from done, where
+    batches of 50 left a core idle for up to 3 s at the end of a run. Sending a batch to a
+    worker and back (pickling 15 KB) takes about 0.5 ms, against 600 ms to render it."""
+    size = max(1, min(10, math.ceil(len(items) / (workers * 4))))
     return [items[start : start + size] for start in range(0, len(items), size)]
 
 
