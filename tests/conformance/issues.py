@@ -85,17 +85,17 @@ FEATURE_ISSUE: dict[str, str | None] = {
     "grace_period_drafts": BUILT,
     "late_events": BUILT,
     # An event timestamped at the very instant a subscription is terminated: Lago bills it on
-    # the termination invoice (its charges period is inclusive of terminated_at), our periods
-    # are half-open and report it as outside_subscription_period.
-    "event_at_termination_instant": PRICING,
+    # the termination invoice (its charges period is inclusive of terminated_at); built: the
+    # last period of a version ended inside it takes its end instant (int_events_validated)
+    "event_at_termination_instant": BUILT,
     # Usage in advance and in progress
     "pay_in_advance_charge": USAGE_IN_ADVANCE,
 }
 
 # Features a case needs that detection cannot see (case id -> extra features).
 CASE_FEATURES: dict[str, frozenset[str]] = {
-    # its only event is timestamped at terminated_at (2023-02-25T06:00:00Z): the invoice's
-    # coupons, taxes and credit note match Lago, the 800 usage fee does not exist here
+    # its only event is timestamped at terminated_at (2023-02-25T06:00:00Z), billed on the
+    # termination invoice (the 800 usage fee)
     "charge_min_amount_true_up_on_termination_with_grace_period": frozenset(
         {"event_at_termination_instant"}
     ),

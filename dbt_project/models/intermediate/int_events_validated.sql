@@ -4,8 +4,9 @@
 --   duplicate_transaction_id     a later duplicate (int_events_deduplicated)
 --   unknown_subscription         no subscription has its external id
 --   unknown_metric_code          no billable metric has its code
---   outside_subscription_period  its timestamp is before the start or at/after
---                                the end of every version of the subscription
+--   outside_subscription_period  its timestamp is in no period of any version
+--                                of the subscription (before the start, after
+--                                a termination, at or after a last period end)
 --   missing_aggregation_property the metric's field_name is absent
 --   invalid_aggregation_property not a plain decimal where a number is needed
 --                                (reference/metering-and-pricing.md §1)
@@ -17,7 +18,13 @@
 -- filter value) keep the event's period: int_usage_events_valued shows such an
 -- event beside its usage row with is_valid false, as it is excluded from the
 -- metric's value (Lago's numeric_condition drops it from both value and count).
--- Periods are half-open: an event at exactly the end belongs to the next one.
+-- Periods are half-open: an event at exactly the end belongs to the next one,
+-- except the instant a version ends inside a period (termination, ending_at,
+-- upgrade), which is its last period's: Lago's charges period ends at
+-- terminated_at and its event queries include the end (Event.to_datetime:
+-- timestamp <= to_datetime; Subscriptions::DatesService#charges_to_datetime).
+-- When a successor starts at that instant (an upgrade), the ending version
+-- keeps the event and the successor does not bill it again (DECISIONLOG.md).
 -- An event timestamped at or after as_of is left for a later run (its period
 -- does not exist yet), unless it is already known to be a duplicate.
 
@@ -55,6 +62,7 @@ billing_periods as (
         external_subscription_id,
         charges_from_datetime,
         charges_to_datetime,
+        full_charges_to_datetime,
         charges_issuing_date,
         charges_invoice_finalizes_at
     from {{ ref('int_billing_periods_generated') }}
@@ -76,6 +84,23 @@ billable_metric_filters as (
     from {{ ref('stg_raw__billable_metric_filters') }}
 ),
 
+billing_periods_windowed as (
+    -- the instants whose events a period takes, half-open [from, events_to):
+    -- its end is exclusive at a period boundary, inclusive at the instant its
+    -- version ended inside the period (Lago: charges_to_datetime is then
+    -- terminated_at, and events are read with timestamp <= to_datetime). Event
+    -- timestamps have microsecond resolution, so [from, end] is [from, end + 1 us)
+    select
+        *,
+        charges_to_datetime < full_charges_to_datetime as has_inclusive_end,
+        case
+            when charges_to_datetime < full_charges_to_datetime
+                then {{ dbt.dateadd('microsecond', 1, 'charges_to_datetime') }}
+            else charges_to_datetime
+        end as events_to_datetime
+    from billing_periods
+),
+
 known_subscription_ids as (
     select distinct external_subscription_id
     from subscriptions
@@ -85,12 +110,12 @@ period_bounds as (
     select
         external_subscription_id,
         charges_from_datetime as bound_at
-    from billing_periods
+    from billing_periods_windowed
     union
     select
         external_subscription_id,
-        charges_to_datetime as bound_at
-    from billing_periods
+        events_to_datetime as bound_at
+    from billing_periods_windowed
 ),
 
 period_segments as (
@@ -106,28 +131,38 @@ period_segments as (
 ),
 
 period_segments_ranked as (
-    -- when versions of one external id overlap, the most recently created one
-    -- takes the events (TODO(Plan changes) resolves versions so they do not)
+    -- the instant a version ends inside a period is that version's, even when
+    -- another one starts then (an upgrade: Lago terminates the old version
+    -- before it starts the new one, so terminated_at <= started_at and an
+    -- event at that instant is the old version's); otherwise, when versions
+    -- of one external id overlap, the most recently created one takes the
+    -- events (int_subscriptions_resolved makes plan changes follow each other)
     select
         period_segments.external_subscription_id,
         period_segments.segment_from,
         period_segments.segment_to,
-        billing_periods.billing_period_id,
-        billing_periods.subscription_id,
-        billing_periods.charges_issuing_date,
-        billing_periods.charges_invoice_finalizes_at,
+        billing_periods_windowed.billing_period_id,
+        billing_periods_windowed.subscription_id,
+        billing_periods_windowed.charges_issuing_date,
+        billing_periods_windowed.charges_invoice_finalizes_at,
         row_number() over (
             partition by period_segments.external_subscription_id, period_segments.segment_from
-            order by subscriptions.created_at desc, subscriptions.subscription_id
+            order by
+                (
+                    billing_periods_windowed.has_inclusive_end
+                    and period_segments.segment_from = billing_periods_windowed.charges_to_datetime
+                ) desc,
+                subscriptions.created_at desc,
+                subscriptions.subscription_id
         ) as owner_rank
     from period_segments
-    inner join billing_periods
+    inner join billing_periods_windowed
         on
-            period_segments.external_subscription_id = billing_periods.external_subscription_id
-            and period_segments.segment_from >= billing_periods.charges_from_datetime
-            and period_segments.segment_to <= billing_periods.charges_to_datetime
+            period_segments.external_subscription_id = billing_periods_windowed.external_subscription_id
+            and period_segments.segment_from >= billing_periods_windowed.charges_from_datetime
+            and period_segments.segment_to <= billing_periods_windowed.events_to_datetime
     inner join subscriptions
-        on billing_periods.subscription_id = subscriptions.subscription_id
+        on billing_periods_windowed.subscription_id = subscriptions.subscription_id
 ),
 
 period_segments_owned as (
@@ -249,7 +284,9 @@ events_explained as (
             when 'outside_subscription_period' then
                 'Timestamp ' || cast(occurred_at as varchar)
                 || ' is outside every billing period of subscription '
-                || external_subscription_id || ' (before its start or at/after its end).'
+                || external_subscription_id
+                || ' (before its start, at or after the end of a period with no next one,'
+                || ' or after its termination).'
             when 'missing_aggregation_property' then
                 'Property ' || coalesce(field_name, '(no field_name)') || ' required by the '
                 || aggregation_type || ' metric ' || code || ' is missing.'
