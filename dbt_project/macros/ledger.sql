@@ -28,7 +28,10 @@
 
 
 {% macro ensure_ledger_schema() -%}
-    {#- Not a dbt model: dbt never drops or rebuilds it, not even with --full-refresh. -#}
+    {#- Not a dbt model: dbt never drops or rebuilds it, not even with --full-refresh.
+        Run once per invocation by `on-run-start` (dbt_project.yml), before any model:
+        created from the post-hooks of models built in parallel threads, DuckDB
+        reported a write-write conflict on it. -#}
     create schema if not exists ledger;
     create table if not exists ledger.invoice_register (
         invoice_id varchar,
@@ -53,7 +56,6 @@
     {#- mutable_columns: facts that keep changing after finalization (an invoice's
         payment_status): taken from this run even for a frozen invoice. -#}
     {%- set ledger_table = 'ledger.' ~ this.identifier -%}
-    {{ ensure_ledger_schema() }}
     create table if not exists {{ ledger_table }} as
         select * from {{ this }} where false;
     {{ _ledger_add_missing_columns(ledger_table) }}

@@ -23,7 +23,17 @@ t14 (unknown metric code), t15 (no timestamp).
 
 from __future__ import annotations
 
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
+
+from dagster_project.lib.paths import DBT_PROJECT_DIR
 
 from tests.conftest import copy_fixture, run_billing
 
@@ -126,3 +136,27 @@ def test_running_twice_gives_identical_billing_tables(e2e):
     for table in BILLING_TABLES:
         assert before[table] == after[table], f"billing.{table} changed on rerun"
     assert before["invoices"], "the scenario must produce invoices"
+
+
+def test_every_dbt_unit_test_passes(e2e, tmp_path):
+    """The dbt unit tests (hand-worked fixtures in the models' yml) check the SQL, not the
+    data, so billing runs leave them out; they run here, once, against a copy of this
+    warehouse (their parents must exist)."""
+    run, _, _ = e2e
+    warehouse = tmp_path / "unit-tests.duckdb"
+    shutil.copy(run.warehouse, warehouse)
+    manifest = json.loads((DBT_PROJECT_DIR / "target" / "manifest.json").read_text())
+    expected = len(manifest["unit_tests"])
+    assert expected >= 38
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BILLING_")}
+    env["BILLING_WAREHOUSE"] = str(warehouse)
+    proc = subprocess.run(
+        [
+            str(Path(sys.executable).with_name("dbt")), "test", "--select", "test_type:unit",
+            "--profiles-dir", ".", "--target-path", str(tmp_path / "target"),
+        ],
+        cwd=DBT_PROJECT_DIR, env=env, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout[-6000:]
+    passed = re.search(r"Done\. PASS=(\d+) WARN=0 ERROR=0 ", proc.stdout)
+    assert passed and int(passed.group(1)) >= expected, proc.stdout[-2000:]

@@ -13,7 +13,6 @@
 -- the ledger (macros/ledger.sql) keep the number they were frozen with and
 -- every other one sorts after them, so an invoice a backfill adds before
 -- frozen ones takes the next number instead of shifting theirs.
-{{ config(pre_hook="{{ ensure_ledger_schema() }}") }}
 
 with
 

@@ -9,7 +9,6 @@
 {{
     config(
         materialized='view',
-        pre_hook="{{ ensure_ledger_schema() }}",
         post_hook="{{ register_finalized_invoices() }}",
     )
 }}
