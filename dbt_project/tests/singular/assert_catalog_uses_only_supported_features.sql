@@ -13,12 +13,32 @@ charges as (
     from {{ ref('stg_raw__charges') }}
 ),
 
+subscriptions as (
+    select
+        external_subscription_id,
+        plan_overrides
+    from {{ ref('stg_raw__subscriptions') }}
+),
+
 unsupported_features as (
     select
         charge_id as object_id,
         'pay_in_advance charge' as feature,
         'Pay-in-advance charges' as issue
     from charges where is_pay_in_advance
+
+    union all
+
+    -- plan_overrides: amount_cents, trial_period, invoice_display_name and
+    -- minimum_commitment apply; overridden charges and taxes do not yet
+    -- (DECISIONLOG.md, Subscription fees), so the plan's own are billed.
+    select
+        external_subscription_id as object_id,
+        'plan_overrides.' || override_key || ' (the plan''s own are billed)' as feature,
+        'Pricing and billing periods' as issue
+    from subscriptions
+    cross join (values ('charges'), ('tax_codes'), ('taxes')) as keys (override_key)
+    where json_exists(plan_overrides, '$.' || override_key)
 )
 
 select * from unsupported_features
