@@ -50,3 +50,17 @@ def copy_fixture(name: str, dest: Path) -> Path:
 @pytest.fixture(scope="session")
 def billing_runner():
     return run_billing
+
+
+@pytest.fixture(autouse=True)
+def _forget_disposed_dagster_instances():
+    """Dagster 1.13 leaks a test's instance into the next: entering an instance (`with
+    DagsterInstance.ephemeral()`, `instance_for_test()`) sets a context variable for its
+    definitions-state storage that disposing it never resets, so a later `materialize()` in
+    the same process resolves a dead instance ("Attempted to resolve undefined
+    DagsterInstance weakref"). Which tests share a process depends on pytest-xdist's
+    scheduling, so reset it after every test."""
+    yield
+    from dagster._core.storage.defs_state.base import _current_storage
+
+    _current_storage.set(None)
