@@ -183,14 +183,16 @@ def _identity_label(kind: str, item: dict, position: int) -> str:
 
 def write_catalog(con: duckdb.DuckDBPyConnection, catalog: Catalog) -> dict[str, int]:
     """Replace every `raw` catalog table with the catalog's rows, in one transaction.
-    Values travel as parameters (text cast to each column's exact type); returns row counts."""
+    Each table is recreated (a snapshot of the files), so a warehouse written by an older
+    version gets the columns this one reads. Values travel as parameters (text cast to each
+    column's exact type); returns row counts."""
     counts: dict[str, int] = {}
     con.execute("begin transaction")
     try:
         con.execute("create schema if not exists raw")
         for table in CATALOG_TABLES:
+            con.execute(f"drop table if exists raw.{table}")
             con.execute(create_table_sql(table))
-            con.execute(f"delete from raw.{table}")
             rows = catalog.rows.get(table, [])
             if rows:
                 _insert(con, table, rows)

@@ -184,6 +184,7 @@ def parse_subscription(node: Node, parsed: Parsed) -> None:
         "on_termination_credit_note": node.get("on_termination_credit_note", as_credit_note),
         "billing_time": node.get("billing_time", as_billing_time) or "calendar",
         "plan_overrides": json_text(node.data.get("plan_overrides") or {}),
+        "plan_tax_codes": None if overrides["tax_codes"] is None else json_text(overrides["tax_codes"]),
     }
     if customer is not None:
         node.ref("external_customer_id", "customers", (customer,), f"unknown customer '{customer}'")
@@ -195,14 +196,17 @@ def parse_subscription(node: Node, parsed: Parsed) -> None:
         values,
         key=(external_id, created_at),
         currency_override=overrides.get("amount_currency"),
+        charge_overrides=overrides["charges"],
     )
 
 
 def _plan_overrides(node: Node) -> dict:
-    """Plan fields replaced for one subscription: stored verbatim, their simple fields checked."""
+    """Plan fields replaced for one subscription: stored verbatim, their simple fields checked.
+    Overridden charges are read here and derived from the plan's charges by the rules
+    (catalog_rules._derive_overridden_charges), which know every plan."""
     overrides = node.child("plan_overrides")
     if overrides is None:
-        return {}
+        return {"charges": [], "tax_codes": None}
     overrides.check_keys(
         (
             "name",
@@ -220,8 +224,54 @@ def _plan_overrides(node: Node) -> dict:
     )
     overrides.get("amount_cents", as_cents)
     overrides.get("trial_period", as_non_negative_decimal)
-    tax_codes(overrides)
-    return {"amount_currency": overrides.get("amount_currency", as_currency)}
+    codes = [code for _, code in tax_codes(overrides)]
+    taxed = overrides.present("tax_codes") or overrides.present("taxes")
+    return {
+        "amount_currency": overrides.get("amount_currency", as_currency),
+        "tax_codes": codes if taxed else None,
+        "charges": _charge_overrides(overrides),
+    }
+
+
+def _charge_overrides(overrides: Node) -> list[dict]:
+    """`plan_overrides.charges`: each names a charge of the plan by `id` and replaces its
+    properties, filters, minimum, invoice name or taxes (Lago Charges::OverrideService)."""
+    found: list[dict] = []
+    seen: set[str] = set()
+    for _, charge in overrides.children("charges"):
+        charge.check_keys(
+            (
+                "id",
+                "invoice_display_name",
+                "min_amount_cents",
+                "properties",
+                "filters",
+                "tax_codes",
+                "taxes",
+                "charge_model",
+            ),
+            LAGO_READ_ONLY | {"billable_metric_id", "billable_metric_code", "lago_parent_id"},
+        )
+        charge_id = charge.get("id", as_str, required=True)
+        if charge_id is None:
+            continue
+        if charge_id in seen:
+            charge.error("id", f"charge '{charge_id}' is overridden twice")
+            continue
+        seen.add(charge_id)
+        codes = [code for _, code in tax_codes(charge)]
+        found.append(
+            {
+                "node": charge,
+                "id": charge_id,
+                "min_amount_cents": charge.get("min_amount_cents", as_cents),
+                "invoice_display_name": charge.get("invoice_display_name", as_str),
+                "tax_codes": codes
+                if charge.present("tax_codes") or charge.present("taxes")
+                else None,
+            }
+        )
+    return found
 
 
 def parse_applied_coupon(node: Node, parsed: Parsed) -> None:

@@ -144,7 +144,7 @@ def _parse_charge(node: Node, parsed: Parsed, plan_code: str | None, position: i
     if metric is None and lago_metric_id is None and not node.present("billable_metric_code"):
         node.error("billable_metric_code", "required field is missing")
     model = node.get("charge_model", as_charge_model, required=True)
-    properties = _properties(node, "properties", model)
+    properties = charge_properties(node, "properties", model)
     values = {
         "charge_id": charge_id,
         "plan_code": plan_code,
@@ -158,13 +158,32 @@ def _parse_charge(node: Node, parsed: Parsed, plan_code: str | None, position: i
         "min_amount_cents": node.get("min_amount_cents", as_cents),
         "invoice_display_name": node.get("invoice_display_name", as_str),
     }
+    filters = parse_charge_filters(node, parsed, charge_id, model)
+    parsed.add(
+        "charges",
+        node,
+        values,
+        key=(charge_id,),
+        explicit_id=node.present("id"),
+        metric_field=metric_field,
+        lago_billable_metric_id=lago_metric_id,
+        filters=filters,
+    )
+    add_tax_assignments(node, parsed, "charge", charge_id)
+
+
+def parse_charge_filters(
+    node: Node, parsed: Parsed, charge_id: str, model: str | None
+) -> list[tuple[Node, dict[str, list[str]]]]:
+    """One raw.charge_filters row per `filters` entry of a charge (or of a charge override);
+    returns (filter, values) for the rules to check against the metric's filter keys."""
     filters = []
     for filter_position, filter_node in node.children("filters"):
         filter_node.check_keys(
             ("values", "properties", "invoice_display_name"), LAGO_READ_ONLY | {"charge_code"}
         )
         filter_values = _filter_values(filter_node)
-        filter_properties = _properties(filter_node, "properties", model)
+        filter_properties = charge_properties(filter_node, "properties", model)
         parsed.add(
             "charge_filters",
             filter_node,
@@ -177,17 +196,7 @@ def _parse_charge(node: Node, parsed: Parsed, plan_code: str | None, position: i
             },
         )
         filters.append((filter_node, filter_values))
-    parsed.add(
-        "charges",
-        node,
-        values,
-        key=(charge_id,),
-        explicit_id=node.present("id"),
-        metric_field=metric_field,
-        lago_billable_metric_id=lago_metric_id,
-        filters=filters,
-    )
-    add_tax_assignments(node, parsed, "charge", charge_id)
+    return filters
 
 
 def _filter_values(node: Node) -> dict[str, list[str]]:
@@ -210,7 +219,7 @@ def _filter_values(node: Node) -> dict[str, list[str]]:
     return result
 
 
-def _properties(node: Node, name: str, model: str | None) -> dict:
+def charge_properties(node: Node, name: str, model: str | None) -> dict:
     """Charge properties, verbatim; the numbers a charge model reads are checked."""
     raw = node.data.get(name)
     if raw is None:

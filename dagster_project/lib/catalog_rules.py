@@ -11,9 +11,13 @@ from datetime import date, datetime
 from typing import Any
 
 from dagster_project.lib.catalog_nodes import Node, Sink
-from dagster_project.lib.catalog_plans import ALL_FILTER_VALUES
+from dagster_project.lib.catalog_plans import (
+    ALL_FILTER_VALUES,
+    charge_properties,
+    parse_charge_filters,
+)
 from dagster_project.lib.catalog_records import IDENTITY, NOUN, Parsed, Record
-from dagster_project.lib.catalog_values import suggest
+from dagster_project.lib.catalog_values import json_text, suggest
 
 Identities = dict[str, dict[tuple, Record]]
 
@@ -23,6 +27,7 @@ def check_rules(parsed: Parsed, sink: Sink) -> None:
     identities = _unique_identities(parsed)
     for ref in sink.refs:
         _check_ref(ref.node, ref.field, ref.target, ref.key, ref.message, identities)
+    _derive_overridden_charges(parsed)
     _check_charges(parsed, identities)
     _check_plan_changes(parsed)
     _resolve_currencies(parsed, identities)
@@ -64,6 +69,101 @@ def _check_ref(
         if close:
             message += f"; did you mean '{close}'?"
     node.error(field, message)
+
+
+def _derive_overridden_charges(parsed: Parsed) -> None:
+    """A subscription's `plan_overrides.charges` become charges of their own, as Lago's
+    Plans::OverrideService makes a child plan: a copy of the plan's charge with the given
+    properties, minimum, invoice name, filters (the plan charge's filters when not given) and
+    taxes (the plan charge's when not given), tied to that subscription version. The plan's
+    other charges stay shared."""
+    plan_charges: dict[str, dict[str, Record]] = {}
+    for charge in parsed.records["charges"]:
+        plan_charges.setdefault(charge.row["plan_code"], {})[charge.row["charge_id"]] = charge
+    filters_of: dict[str, list[Record]] = {}
+    for charge_filter in parsed.records["charge_filters"]:
+        filters_of.setdefault(charge_filter.row["charge_id"], []).append(charge_filter)
+    known_plans = {plan.row["code"] for plan in parsed.records["plans"]}
+    taxes_of: dict[str, list[str]] = {}
+    for assignment in parsed.records["tax_assignments"]:
+        if assignment.row["owner_type"] == "charge":
+            taxes_of.setdefault(assignment.row["owner_id"], []).append(assignment.row["tax_code"])
+    for subscription in parsed.records["subscriptions"]:
+        overrides = subscription.extra.get("charge_overrides") or []
+        row = subscription.row
+        charges = plan_charges.get(row["plan_code"], {})
+        for override in overrides:
+            node: Node = override["node"]
+            parent = charges.get(override["id"])
+            if parent is None:
+                if row["plan_code"] in known_plans:  # an unknown plan is reported already
+                    hint = suggest(override["id"], charges)
+                    node.error(
+                        "id",
+                        f"plan '{row['plan_code']}' has no charge '{override['id']}'"
+                        + (f"; did you mean '{hint}'?" if hint else ""),
+                    )
+                continue
+            _derive_charge(parsed, subscription, override, parent, filters_of, taxes_of)
+
+
+def _derive_charge(
+    parsed: Parsed,
+    subscription: Record,
+    override: dict[str, Any],
+    parent: Record,
+    filters_of: dict[str, list[Record]],
+    taxes_of: dict[str, list[str]],
+) -> None:
+    node: Node = override["node"]
+    external_id, created_at = subscription.row["external_id"], subscription.row["created_at"]
+    if external_id is None or created_at is None:
+        return
+    model = parent.row["charge_model"]
+    given_model = node.data.get("charge_model")
+    if given_model is not None and given_model != model:
+        node.error(
+            "charge_model",
+            f"plan_overrides cannot change a charge's model: charge '{override['id']}' is "
+            f"{model} (Lago keeps the plan charge's model)",
+        )
+    charge_id = f"{override['id']}@{external_id}@{created_at.isoformat()}"
+    values = {name: value for name, value in parent.row.items() if name != "source_file"}
+    values.update(
+        charge_id=charge_id,
+        parent_charge_id=override["id"],
+        subscription_external_id=external_id,
+        subscription_created_at=created_at,
+    )
+    if node.present("properties"):
+        values["properties"] = json_text(charge_properties(node, "properties", model))
+    for name in ("min_amount_cents", "invoice_display_name"):
+        if node.present(name):
+            values[name] = override[name]
+    if node.present("filters"):
+        filters = parse_charge_filters(node, parsed, charge_id, model)
+    else:
+        filters = []  # the plan charge's, checked with it
+        for charge_filter in filters_of.get(override["id"], []):
+            copied = {k: v for k, v in charge_filter.row.items() if k != "source_file"}
+            parsed.add("charge_filters", charge_filter.node, {**copied, "charge_id": charge_id})
+    codes = override["tax_codes"]
+    for code in taxes_of.get(override["id"], []) if codes is None else codes:
+        parsed.add(
+            "tax_assignments",
+            node,
+            {"owner_type": "charge", "owner_id": charge_id, "tax_code": code},
+        )
+    parsed.add(
+        "charges",
+        node,
+        values,
+        key=(charge_id,),
+        explicit_id=True,
+        metric_field=parent.extra["metric_field"],
+        lago_billable_metric_id=parent.extra["lago_billable_metric_id"],
+        filters=filters,
+    )
 
 
 def _check_charges(parsed: Parsed, identities: Identities) -> None:

@@ -81,6 +81,9 @@ RAW_TABLES: dict[str, list[tuple[str, str]]] = {
         ("source_file", "VARCHAR"),
     ],
     # charge_id: the charge's `id` when given, else "<plan_code>:<position>".
+    # A charge a subscription overrides (plan_overrides.charges) is a row of its own, as Lago
+    # makes a child charge: charge_id "<parent charge_id>@<external_id>@<created_at>",
+    # parent_charge_id and the subscription version it belongs to; null on plan charges.
     "charges": [
         ("charge_id", "VARCHAR"),
         ("plan_code", "VARCHAR"),
@@ -93,6 +96,9 @@ RAW_TABLES: dict[str, list[tuple[str, str]]] = {
         ("prorated", "BOOLEAN"),
         ("min_amount_cents", "BIGINT"),
         ("invoice_display_name", "VARCHAR"),
+        ("parent_charge_id", "VARCHAR"),
+        ("subscription_external_id", "VARCHAR"),
+        ("subscription_created_at", "TIMESTAMP"),
         ("source_file", "VARCHAR"),
     ],
     # values: JSON object {filter key: [values]}; properties: the filter's own charge properties.
@@ -175,6 +181,9 @@ RAW_TABLES: dict[str, list[tuple[str, str]]] = {
         ("on_termination_credit_note", "VARCHAR"),
         ("billing_time", "VARCHAR"),  # calendar (default) | anniversary
         ("plan_overrides", "JSON"),  # {} when absent
+        # plan_overrides.tax_codes (or taxes[].code): a JSON list replacing the plan's
+        # taxes for this subscription; null when not overridden
+        ("plan_tax_codes", "JSON"),
         ("source_file", "VARCHAR"),
     ],
     "applied_coupons": [

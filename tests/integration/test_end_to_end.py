@@ -10,13 +10,15 @@ Scenario (see tests/fixtures/e2e/catalog/catalog.yaml), billed through 2024-03-0
   February: api_calls t20 (2024-02-01 00:00, first instant of the period) = 1 -> 5 cents
             storage 4 GB -> 4 x 0.25 = 1.00 USD = 100 cents
             invoice issued 2024-03-01: 1000 + 5 + 100 = 1105 cents
-- s2 (c2, premium: monthly, in advance, 50.00 EUR, api_calls 0.10/call)
+- s2 (c2, premium: monthly, in advance, 50.00 EUR, api_calls 0.10/call, which s2's
+  plan_overrides price at 0.20/call, named "API calls (negotiated)")
   2024-01-01: January's fee in advance                        = 5000 cents
-  2024-02-01: February's fee 5000 + January's 7 calls x 0.10 = 0.70 EUR = 70 -> 5070 cents
+  2024-02-01: February's fee 5000 + January's 7 calls x 0.20 = 1.40 EUR = 140 -> 5140 cents
   2024-03-01: March's fee 5000 + February's 0 calls            = 5000 cents
-- s3 (c3, annual: yearly, in advance, 1200.00 USD)
+- s3 (c3, annual: yearly, in advance, 1200.00 USD; plan_overrides tax it vat10, 10 %)
   2024-01-01: the year 2024 in advance                        = 120000 cents
-No taxes, coupons or credits: totals equal fees. Net payment term 15 days.
+              + tax 120000 x 10 / 100 = 12000                 = 132000 cents
+No other taxes, no coupons or credits. Net payment term 15 days.
 Rejected events: one line that is not JSON, t2's duplicate, t13 (unknown subscription),
 t14 (unknown metric code), t15 (no timestamp).
 """
@@ -75,10 +77,27 @@ def test_invoice_totals_match_the_hand_worked_scenario(e2e):
         ("c1", "2024-02-01", "USD", 1103, 0, 1103),
         ("c1", "2024-03-01", "USD", 1105, 0, 1105),
         ("c2", "2024-01-01", "EUR", 5000, 0, 5000),
-        ("c2", "2024-02-01", "EUR", 5070, 0, 5070),
+        ("c2", "2024-02-01", "EUR", 5140, 0, 5140),
         ("c2", "2024-03-01", "EUR", 5000, 0, 5000),
-        ("c3", "2024-01-01", "USD", 120000, 0, 120000),
+        ("c3", "2024-01-01", "USD", 120000, 12000, 132000),
     ]
+
+
+def test_plan_overrides_price_the_overridden_charge_and_tax_the_plan(e2e):
+    run, _, _ = e2e
+    # s2's January calls: 7 x 0.20 (the override, not the plan's 0.10) = 1.40 EUR, under the
+    # override's name and the charge copy of s2's version
+    assert run.query(
+        """
+        select charge_id, invoice_display_name, cast(units as integer), amount_cents
+        from billing.fees
+        where external_subscription_id = 's2' and fee_type = 'charge' and amount_cents > 0
+        """
+    ) == [("premium_api@s2@2024-01-01T00:00:00", "API calls (negotiated)", 7, 140)]
+    # s3's plan taxes come from its override: 10 % of 120000
+    assert run.query(
+        "select tax_code, amount_cents from billing.applied_taxes order by all"
+    ) == [("vat10", 12000)]
 
 
 def test_charge_fees_round_once_from_the_precise_amount(e2e):

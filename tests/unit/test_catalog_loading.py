@@ -460,3 +460,75 @@ def test_subscription_defaults_follow_the_raw_schema(tmp_path):
     assert (
         catalog.rows["customers"][0]["currency"] == "GBP"
     )  # Lago: the first subscription's currency
+
+
+OVERRIDE_CATALOG = (
+    "billable_metrics:\n"
+    "  - code: calls\n    aggregation_type: count_agg\n"
+    "    filters:\n      - {key: region, values: [eu, us]}\n"
+    "  - code: gb\n    aggregation_type: sum_agg\n    field_name: gb\n"
+    "taxes:\n  - {code: vat, rate: '20'}\n  - {code: low, rate: '5.5'}\n"
+    "customers:\n  - {external_id: c1, currency: EUR}\n"
+    "plans:\n  - code: p\n    interval: monthly\n    amount_cents: 1000\n    amount_currency: EUR\n"
+    "    tax_codes: [vat]\n"
+    "    charges:\n"
+    "      - id: calls\n        billable_metric_code: calls\n        charge_model: standard\n"
+    "        properties: {amount: '0.10'}\n        tax_codes: [vat]\n"
+    "        filters:\n          - {values: {region: [eu]}, properties: {amount: '0.20'}}\n"
+    "      - {id: storage, billable_metric_code: gb, charge_model: standard, properties: {amount: '1'}}\n"
+)
+
+
+def test_plan_overrides_charges_become_charges_of_that_subscription_version(tmp_path):
+    catalog = catalog_of(
+        tmp_path,
+        **{
+            "catalog.yaml": OVERRIDE_CATALOG
+            + "subscriptions:\n"
+            "  - external_id: s1\n    external_customer_id: c1\n    plan_code: p\n"
+            "    created_at: '2024-01-01T00:00:00Z'\n"
+            "    plan_overrides:\n"
+            "      tax_codes: [low]\n"
+            "      charges:\n"
+            "        - id: calls\n          properties: {amount: '0.05'}\n"
+            "          min_amount_cents: 500\n          invoice_display_name: Calls (deal)\n"
+            "        - id: storage\n          tax_codes: [low]\n"
+            "          filters: []\n"
+            "  - {external_id: s2, external_customer_id: c1, plan_code: p, created_at: '2024-01-01'}\n"
+        },
+    )
+    calls = one(catalog, "charges", charge_id="calls@s1@2024-01-01T00:00:00")
+    assert (
+        calls["parent_charge_id"],
+        calls["subscription_external_id"],
+        calls["subscription_created_at"],
+        json.loads(calls["properties"]),
+        calls["min_amount_cents"],
+        calls["invoice_display_name"],
+        calls["billable_metric_code"],
+        calls["charge_model"],
+    ) == ("calls", "s1", datetime(2024, 1, 1), {"amount": "0.05"}, 500, "Calls (deal)", "calls", "standard")
+    storage = one(catalog, "charges", charge_id="storage@s1@2024-01-01T00:00:00")
+    assert json.loads(storage["properties"]) == {"amount": "1"}  # not overridden: the plan's
+    # the plan's charges stay, shared by s2 (and by s1 where it overrides nothing)
+    assert one(catalog, "charges", charge_id="calls")["subscription_external_id"] is None
+    # filters: copied from the plan charge when not given; `filters: []` gives none
+    assert [
+        (row["charge_id"], json.loads(row["values"]), json.loads(row["properties"]))
+        for row in catalog.rows["charge_filters"]
+    ] == [
+        ("calls", {"region": ["eu"]}, {"amount": "0.20"}),
+        ("calls@s1@2024-01-01T00:00:00", {"region": ["eu"]}, {"amount": "0.20"}),
+    ]
+    # taxes: the plan charge's unless the override gives its own; the plan's replaced per version
+    assert sorted(
+        (row["owner_type"], row["owner_id"], row["tax_code"])
+        for row in catalog.rows["tax_assignments"]
+    ) == [
+        ("charge", "calls", "vat"),
+        ("charge", "calls@s1@2024-01-01T00:00:00", "vat"),
+        ("charge", "storage@s1@2024-01-01T00:00:00", "low"),
+        ("plan", "p", "vat"),
+    ]
+    assert one(catalog, "subscriptions", external_id="s1")["plan_tax_codes"] == '["low"]'
+    assert one(catalog, "subscriptions", external_id="s2")["plan_tax_codes"] is None

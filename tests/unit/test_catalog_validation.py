@@ -1094,3 +1094,30 @@ def test_a_credit_note_needs_an_amount_and_a_known_reason(tmp_path):
         prefix + "credit_amount_cents: "
         "a credit note needs a credit_amount_cents or refund_amount_cents above 0"
     ) in found
+
+
+def test_plan_overrides_charges_name_a_charge_of_the_plan_and_keep_its_model(tmp_path):
+    found = issues(
+        tmp_path,
+        files={
+            "overrides.yaml": (
+                "subscriptions:\n"
+                "  - external_id: sub_override\n    external_customer_id: acme\n"
+                "    plan_code: starter\n    created_at: '2024-01-01'\n"
+                "    plan_overrides:\n"
+                "      tax_codes: [no_such_tax]\n"
+                "      charges:\n"
+                "        - {id: nope, properties: {amount: '1'}}\n"
+                "        - {id: ch_api, charge_model: package}\n"
+                "        - {id: ch_api}\n"
+            )
+        },
+    )
+    where = "catalog/overrides.yaml: subscriptions[external_id=sub_override,created_at=2024-01-01T00:00:00].plan_overrides"
+    assert found == [
+        f"{where}.charges[2].id: charge 'ch_api' is overridden twice",
+        f"{where}.tax_codes[0]: unknown tax 'no_such_tax'",
+        f"{where}.charges[0].id: plan 'starter' has no charge 'nope'",
+        f"{where}.charges[1].charge_model: plan_overrides cannot change a charge's model: "
+        "charge 'ch_api' is standard (Lago keeps the plan charge's model)",
+    ]

@@ -1,7 +1,8 @@
 -- Every charge of a subscription's plan in every billing period: the grain
 -- usage is aggregated and priced at (before filters and pricing groups), so a
 -- period without events still gets a usage row of 0.
--- TODO(Plan overrides): charges overridden in plan_overrides.
+-- A charge the subscription version overrides (plan_overrides.charges, a charge
+-- row of its own tied to that version) replaces its plan charge there.
 
 with
 
@@ -24,6 +25,8 @@ billing_periods as (
 charges as (
     select
         charge_id,
+        parent_charge_id,
+        subscription_id,
         plan_code,
         billable_metric_code,
         charge_model,
@@ -87,9 +90,21 @@ charge_periods as (
         billing_periods.full_period_days as charges_duration_days
     from billing_periods
     inner join charges
-        on billing_periods.plan_code = charges.plan_code
+        on
+            billing_periods.plan_code = charges.plan_code
+            and (
+                charges.subscription_id is null
+                or charges.subscription_id = billing_periods.subscription_id
+            )
     inner join billable_metrics
         on charges.billable_metric_code = billable_metrics.billable_metric_code
+    -- the version's own copy wins over the plan charge it overrides
+    qualify row_number() over (
+        partition by
+            billing_periods.billing_period_id,
+            coalesce(charges.parent_charge_id, charges.charge_id)
+        order by charges.subscription_id nulls last
+    ) = 1
 )
 
 select * from charge_periods

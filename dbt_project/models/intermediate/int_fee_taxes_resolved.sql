@@ -6,6 +6,12 @@
 --   (commitment fees), plan (subscription, charge and commitment fees of the
 --   plan), customer, then the organization's default taxes;
 -- - a level with a 0 % tax is a level with taxes (it wins, taxing 0);
+-- - a subscription whose plan_overrides give tax_codes has those as its plan
+--   level (an empty list: no plan taxes); a charge it overrides has its own
+--   charge level (catalog_rules: the override's tax_codes, else its plan
+--   charge's). Lago's override copies neither (Plans::OverrideService dups the
+--   plan without its taxes); we keep the plan's when the override names none,
+--   as an accountant expects (DECISIONLOG, Plan overrides);
 -- - several taxes of one level apply to the same base, none compounds:
 --   base = amount_cents - precise_coupons_amount_cents (fractional cents),
 --   tax = base x rate / 100, unrounded here (fees and invoices round it).
@@ -18,6 +24,7 @@ fees as (
         invoice_id,
         fee_type,
         external_customer_id,
+        subscription_id,
         plan_code,
         charge_id,
         code,
@@ -27,12 +34,35 @@ fees as (
     from {{ ref('int_fees_discounted') }}
 ),
 
-tax_assignments as (
+catalog_tax_assignments as (
     select
         owner_type,
         owner_id,
         tax_code
     from {{ ref('stg_raw__tax_assignments') }}
+),
+
+plan_tax_overrides as (
+    -- subscription versions whose plan_overrides replace the plan's taxes
+    select
+        subscription_id,
+        plan_tax_codes
+    from {{ ref('stg_raw__subscriptions') }}
+    where plan_tax_codes is not null
+),
+
+overridden_plan_tax_assignments as (
+    select
+        'subscription_plan' as owner_type,
+        subscription_id as owner_id,
+        unnest(plan_tax_codes) as tax_code
+    from plan_tax_overrides
+),
+
+tax_assignments as (
+    select * from catalog_tax_assignments
+    union all
+    select * from overridden_plan_tax_assignments
 ),
 
 taxes as (
@@ -55,8 +85,15 @@ fee_owners as (
     select fee_id, 3, 'minimum_commitment', plan_code
     from fees where fee_type = 'commitment'
     union all
-    select fee_id, 4, 'plan', plan_code
-    from fees where fee_type in ('subscription', 'charge', 'commitment')
+    select
+        fees.fee_id,
+        4,
+        case when plan_tax_overrides.subscription_id is null then 'plan' else 'subscription_plan' end,
+        coalesce(plan_tax_overrides.subscription_id, fees.plan_code)
+    from fees
+    left join plan_tax_overrides
+        on fees.subscription_id = plan_tax_overrides.subscription_id
+    where fees.fee_type in ('subscription', 'charge', 'commitment')
     union all
     select fee_id, 5, 'customer', external_customer_id
     from fees
@@ -66,7 +103,8 @@ candidate_taxes as (
     select
         fee_owners.fee_id,
         fee_owners.tax_level,
-        fee_owners.owner_type as tax_level_name,
+        -- a subscription's own plan taxes are its plan level
+        replace(fee_owners.owner_type, 'subscription_plan', 'plan') as tax_level_name,
         tax_assignments.tax_code
     from fee_owners
     inner join tax_assignments

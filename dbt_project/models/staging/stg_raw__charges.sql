@@ -8,6 +8,13 @@ renamed as (
     select
         ---------- ids
         charge_id,
+        -- a charge a subscription overrides is a copy of its plan charge tied to
+        -- that subscription version (Lago Plans::OverrideService's child plan)
+        parent_charge_id,
+        case
+            when subscription_external_id is not null
+                then {{ surrogate_key(['subscription_external_id', 'subscription_created_at']) }}
+        end as subscription_id,
         plan_code,
         billable_metric_code,
 

@@ -21,6 +21,8 @@ renamed as (
 
         ---------- json
         coalesce(plan_overrides, cast('{}' as json)) as plan_overrides,
+        -- null: the plan's taxes apply; a list (maybe empty) replaces them
+        cast(plan_tax_codes as varchar[]) as plan_tax_codes,
 
         ---------- timestamps
         created_at,

@@ -29,15 +29,17 @@ unsupported_features as (
 
     union all
 
-    -- plan_overrides: amount_cents, trial_period, invoice_display_name and
-    -- minimum_commitment apply; overridden charges and taxes do not yet
-    -- (DECISIONLOG.md, Subscription fees), so the plan's own are billed.
+    -- plan_overrides: every field applies (charges and taxes since the pricing
+    -- issue) except a commitment's own taxes (the plan's commitment taxes
+    -- apply) and usage thresholds (progressive billing is not built).
     select
         external_subscription_id as object_id,
-        'plan_overrides.' || override_key || ' (the plan''s own are billed)' as feature,
+        'plan_overrides.' || override_key || ' (not applied)' as feature,
         'Pricing and billing periods' as issue
     from subscriptions
-    cross join (values ('charges'), ('tax_codes'), ('taxes')) as keys (override_key)
+    cross join (
+        values ('minimum_commitment.tax_codes'), ('minimum_commitment.taxes'), ('usage_thresholds')
+    ) as keys (override_key)
     where json_exists(plan_overrides, '$.' || override_key)
 )
 
