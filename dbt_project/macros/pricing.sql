@@ -51,3 +51,34 @@
 {% macro ceil_to_5_decimals(value) -%}
     cast(ceil(cast({{ value }} as {{ type_precise() }}) * 100000) * cast('0.00001' as decimal(38, 5)) as {{ type_precise() }})
 {%- endmacro %}
+
+
+{#- The ranges (tiers) of a graduated, volume or graduated-percentage charge,
+    one row per usage and range in catalog order: two CTEs for a model's `with`
+    list, `ranges_unnested` and `ranges_parsed` (usage_id, units, range_index,
+    from_value, to_value (null: open-ended) and each amount key given, 0 when
+    absent). `source` is a CTE with usage_id, units and `ranges` (the JSON
+    array). -#}
+{% macro pricing_range_ctes(source, amount_keys) -%}
+ranges_unnested as (
+    select
+        usage_id,
+        units,
+        ranges,
+        {{ json_array_indexes('ranges') }} as range_index
+    from {{ source }}
+),
+
+ranges_parsed as (
+    select
+        usage_id,
+        units,
+        range_index,
+        {{ json_decimal(json_array_element('ranges', 'range_index'), "'from_value'") }} as from_value,
+        {{ json_decimal(json_array_element('ranges', 'range_index'), "'to_value'") }} as to_value
+        {%- for key in amount_keys %},
+        coalesce({{ json_decimal(json_array_element('ranges', 'range_index'), "'" ~ key ~ "'") }}, 0) as {{ key }}
+        {%- endfor %}
+    from ranges_unnested
+)
+{%- endmacro %}

@@ -44,30 +44,7 @@ prorated_usage as (
     select distinct usage_id from prorated_values
 ),
 
-ranges_unnested as (
-    select
-        usage_id,
-        units,
-        ranges,
-        {{ json_array_indexes('ranges') }} as range_index
-    from usage
-),
-
-ranges_parsed as (
-    select
-        usage_id,
-        units,
-        range_index,
-        {{ json_decimal(json_array_element('ranges', 'range_index'), "'from_value'") }} as from_value,
-        {{ json_decimal(json_array_element('ranges', 'range_index'), "'to_value'") }} as to_value,
-        coalesce(
-            {{ json_decimal(json_array_element('ranges', 'range_index'), "'per_unit_amount'") }}, 0
-        ) as per_unit_amount,
-        coalesce(
-            {{ json_decimal(json_array_element('ranges', 'range_index'), "'flat_amount'") }}, 0
-        ) as flat_amount
-    from ranges_unnested
-),
+{{ pricing_range_ctes('usage', ['per_unit_amount', 'flat_amount']) }},
 
 ranges_ordered as (
     select

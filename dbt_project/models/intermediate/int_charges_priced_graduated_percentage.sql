@@ -23,36 +23,13 @@ usage as (
     where charge_model = 'graduated_percentage'
 ),
 
-ranges_unnested as (
-    select
-        usage_id,
-        units,
-        ranges,
-        {{ json_array_indexes('ranges') }} as range_index
-    from usage
-),
-
-ranges_parsed as (
-    select
-        usage_id,
-        units,
-        range_index,
-        {{ json_decimal(json_array_element('ranges', 'range_index'), "'from_value'") }} as from_value,
-        {{ json_decimal(json_array_element('ranges', 'range_index'), "'to_value'") }} as to_value,
-        -- rate is a percent: 1.3 means 1.3 %
-        {{ divide_decimal(
-            'coalesce(' ~ json_decimal(json_array_element('ranges', 'range_index'), "'rate'") ~ ', 0)',
-            100
-        ) }} as rate_fraction,
-        coalesce(
-            {{ json_decimal(json_array_element('ranges', 'range_index'), "'flat_amount'") }}, 0
-        ) as flat_amount
-    from ranges_unnested
-),
+{{ pricing_range_ctes('usage', ['rate', 'flat_amount']) }},
 
 ranges_ordered as (
     select
         *,
+        -- rate is a percent: 1.3 means 1.3 %
+        {{ divide_decimal('rate', 100) }} as rate_fraction,
         lag(to_value) over (partition by usage_id order by range_index) as previous_to_value,
         row_number() over (partition by usage_id order by range_index) as range_number
     from ranges_parsed
