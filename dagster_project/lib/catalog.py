@@ -49,6 +49,7 @@ PARSERS: dict[str, Callable[[Node, Parsed], None]] = {
     "wallet_transactions": customers.parse_wallet_transaction,
     "one_off_invoices": customers.parse_one_off_invoice,
     "credit_notes": customers.parse_credit_note,
+    "payment_status_updates": customers.parse_payment_status_update,
 }
 # Lago wraps a single object in its singular name ({"plan": {...}}).
 SINGULAR = {
@@ -64,6 +65,7 @@ SINGULAR = {
     "wallet_transaction": "wallet_transactions",
     "one_off_invoice": "one_off_invoices",
     "credit_note": "credit_notes",
+    "payment_status_update": "payment_status_updates",
 }
 IGNORED_TOP_LEVEL = frozenset({"meta"})  # Lago's pagination envelope
 

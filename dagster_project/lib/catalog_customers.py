@@ -13,6 +13,7 @@ from dagster_project.lib.catalog_kinds import (
     as_credit_note_reason,
     as_frequency,
     as_payment_provider,
+    as_payment_status,
     configured,
 )
 from dagster_project.lib.catalog_nodes import Node, tax_codes
@@ -534,3 +535,18 @@ def parse_credit_note(node: Node, parsed: Parsed) -> None:
             },
         )
     parsed.add("credit_notes", node, values, key=(external_id,))
+
+
+def parse_payment_status_update(node: Node, parsed: Parsed) -> None:
+    """A payment status set by hand on a finalized invoice (Lago's `PUT /invoices/:id`
+    with `payment_status`): the invoice is named by its number; which invoice exists is
+    only known once billing ran (dbt test assert_payment_status_updates_name_finalized_invoices)."""
+    node.check_keys(("invoice_number", "payment_status", "updated_at"))
+    number = node.get("invoice_number", as_str, required=True)
+    updated_at = node.get("updated_at", as_timestamp, required=True)
+    values = {
+        "invoice_number": number,
+        "payment_status": node.get("payment_status", as_payment_status, required=True),
+        "updated_at": updated_at,
+    }
+    parsed.add("payment_status_updates", node, values, key=(number, updated_at))

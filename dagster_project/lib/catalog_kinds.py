@@ -51,6 +51,7 @@ as_frequency = enum("once", "recurring", "forever")
 as_expiration = enum("no_expiration", "time_limit")
 as_payment_provider = enum("stripe", "gocardless", "adyen")
 as_credit_note = enum("credit", "refund", "skip")
+as_payment_status = enum("pending", "succeeded", "failed")
 as_billing_time = enum("calendar", "anniversary")
 as_credit_note_reason = enum(
     "duplicated_charge",

@@ -22,6 +22,7 @@ IDENTITY: dict[str, tuple[str, ...]] = {
     "wallet_transactions": ("transaction_id",),
     "one_off_invoices": ("external_id",),
     "credit_notes": ("external_id",),
+    "payment_status_updates": ("invoice_number", "updated_at"),
 }
 NOUN: dict[str, str] = {
     "taxes": "tax",
@@ -36,6 +37,7 @@ NOUN: dict[str, str] = {
     "wallet_transactions": "wallet transaction",
     "one_off_invoices": "one-off invoice",
     "credit_notes": "credit note",
+    "payment_status_updates": "payment status update",
     "charges": "charge",
 }
 

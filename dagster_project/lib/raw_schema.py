@@ -250,6 +250,14 @@ RAW_TABLES: dict[str, list[tuple[str, str]]] = {
         ("created_at", "TIMESTAMP"),
         ("source_file", "VARCHAR"),
     ],
+    # Manual payment status of finalized invoices (Lago PUT /invoices/:id payment_status):
+    # the latest update by updated_at, up to the run's as_of, is the invoice's status.
+    "payment_status_updates": [
+        ("invoice_number", "VARCHAR"),
+        ("payment_status", "VARCHAR"),  # pending | succeeded | failed
+        ("updated_at", "TIMESTAMP"),
+        ("source_file", "VARCHAR"),
+    ],
     # The fee lines a manual credit note credits (amounts excluding taxes).
     "credit_note_items": [
         ("credit_note_external_id", "VARCHAR"),

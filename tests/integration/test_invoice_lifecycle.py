@@ -14,17 +14,20 @@ scenarios share them):
    - the catalog's api_calls price of plan `basic` goes from 0.05 to 0.10 per call;
    - an event for s1 dated 2024-01-20 arrives on 2024-02-01 12:00 UTC, after January's
      invoice was finalized;
-   - a manual credit note of 200 cents names an invoice number that does not exist.
-   The run through 2024-03-01 fails on the credit note with a row naming the file, the
-   note and the field (nothing is dropped silently), and publishes nothing.
-4. The credit note fixed (TST-003-001), the run through 2024-03-01 succeeds while a
-   reader holds the published copy open:
+   - a manual credit note of 200 cents names an invoice number that does not exist;
+   - a payment status set by hand names an invoice number that does not exist.
+   The run through 2024-03-01 fails on both with a row each naming the file, the
+   record and the field (nothing is dropped silently), and publishes nothing.
+4. The credit note and the payment status fixed (TST-003-001 paid by hand on
+   2024-02-15), the run through 2024-03-01 succeeds while a reader holds the published
+   copy open:
    - every invoice finalized in run 1 and its fees are exactly as they were (January is
      not re-priced: 3 calls x 0.05 = 15 cents stay);
    - the late event is reported as late_for_finalized_invoice;
    - c1's invoice of 2024-03-01 prices February at the new price, 1 call x 0.10 = 10
      cents, storage 4 GB x 0.25 = 100 cents, and takes the credit note: 1000 + 10 + 100
      - 200 = 910 cents, the note's balance 200 - 200 = 0;
+   - TST-003-001's payment_status is succeeded (set by hand; its frozen rows are not);
    - the open reader still sees run 1's 4 subscription invoices, a new connection 6.
 """
 
@@ -50,6 +53,9 @@ NOTE = """credit_notes:
     credit_amount_cents: 200
     refund_amount_cents: 0
     created_at: "2024-02-10T00:00:00Z"
+"""
+PAID = """payment_status_updates:
+  - {{invoice_number: {number}, payment_status: succeeded, updated_at: "2024-02-15T09:00:00Z"}}
 """
 LATE_EVENT = {
     "transaction_id": "late-1",
@@ -146,6 +152,7 @@ def lifecycle(tmp_path_factory):
     with (data_dir / "events" / "2024-01.jsonl").open("a") as events:
         events.write(json.dumps(LATE_EVENT) + "\n")
     (data_dir / "catalog" / "credit_notes.yaml").write_text(NOTE.format(number="TST-999-999"))
+    (data_dir / "catalog" / "payments.yaml").write_text(PAID.format(number="TST-999-998"))
     failed = run_billing(data_dir, warehouse, through="2024-03-01", first="2024-01-01")
     with duckdb.connect(str(warehouse), read_only=True) as con:
         [(audit_schema,)] = con.execute(
@@ -154,10 +161,19 @@ def lifecycle(tmp_path_factory):
         credit_note_errors = con.execute(
             f"select error from {audit_schema}.assert_credit_notes_name_known_invoices"
         ).fetchall()
-    steps.update(failed=failed, credit_note_errors=credit_note_errors, digest_after_failure=_digest(published))
+        payment_status_errors = con.execute(
+            f"select error from {audit_schema}.assert_payment_status_updates_name_finalized_invoices"
+        ).fetchall()
+    steps.update(
+        failed=failed,
+        credit_note_errors=credit_note_errors,
+        payment_status_errors=payment_status_errors,
+        digest_after_failure=_digest(published),
+    )
 
-    # 4. the note fixed, a reader holding the published copy open
+    # 4. the note and the payment status fixed, a reader holding the published copy open
     (data_dir / "catalog" / "credit_notes.yaml").write_text(NOTE.format(number="TST-003-001"))
+    (data_dir / "catalog" / "payments.yaml").write_text(PAID.format(number="TST-003-001"))
     reader = duckdb.connect(str(published), read_only=True)
     try:
         last = run_billing(data_dir, warehouse, through="2024-03-01", first="2024-01-01")
@@ -186,6 +202,12 @@ def test_a_credit_note_on_an_unknown_invoice_fails_the_run_naming_file_note_and_
     assert "assert_credit_notes_name_known_invoices" in failed.stderr
     assert lifecycle["credit_note_errors"] == [
         ("catalog/credit_notes.yaml: credit_notes[external_id=cn_1].invoice_number: no invoice TST-999-999",)
+    ]
+    assert lifecycle["payment_status_errors"] == [
+        (
+            "catalog/payments.yaml: payment_status_updates[invoice_number=TST-999-998,"
+            "updated_at=2024-02-15T09:00:00].invoice_number: no finalized invoice TST-999-998",
+        )
     ]
     assert lifecycle["digest_after_failure"] == lifecycle["digest_after_first"]
 
@@ -216,6 +238,31 @@ def test_the_next_invoice_takes_the_new_price_and_the_credit_note(lifecycle):
         from billing.invoices where external_customer_id = 'c1' order by 1
         """
     ) == [("2024-02-01", 0, 1103), ("2024-03-01", 200, 910)]
+    # TST-003-001 paid by hand on 2024-02-15; the March invoice still waits for payment
+    assert last.query(
+        "select number, payment_status from billing.invoices where external_customer_id = 'c1' order by 1"
+    ) == [("TST-003-001", "succeeded"), ("TST-003-002", "pending")]
     assert last.query(
         "select credit_amount_cents, consumed_amount_cents, balance_amount_cents from billing.credit_notes"
     ) == [(200, 200, 0)]
+
+
+def test_current_usage_keeps_each_billing_days_usage_so_far(lifecycle):
+    # billing.current_usage is incremental by as_of_date: run 1 (through 2024-02-01) left
+    # February so far, s1's t20 = 1 call x 0.05 = 5 cents (s2: 0 calls); the last run
+    # (through 2024-03-01, after the failed one) replaced only its own day, March so far:
+    # s1 t30 + t32 = 2 calls at the new 0.10 = 20 cents, storage 2.5 GB x 0.25 = 62.5 -> 63
+    # cents, s2 t34 = 1 call x 0.20 = 20 cents. The price change does not touch February's rows.
+    assert lifecycle["last"].query(
+        """
+        select cast(as_of_date as varchar), external_subscription_id, code, amount_cents
+        from billing.current_usage order by all
+        """
+    ) == [
+        ("2024-02-01", "s1", "api_calls", 5),
+        ("2024-02-01", "s1", "storage", 0),
+        ("2024-02-01", "s2", "api_calls", 0),
+        ("2024-03-01", "s1", "api_calls", 20),
+        ("2024-03-01", "s1", "storage", 63),
+        ("2024-03-01", "s2", "api_calls", 20),
+    ]

@@ -187,3 +187,33 @@ def test_the_status_view_takes_each_invoices_latest_payment_and_writes_through(l
         ("inv_2", "pending"),
     ]
     assert ledger.write_through() == 0  # idempotent
+
+
+def test_a_payment_status_set_by_hand_after_the_providers_outcome_is_not_overwritten(ledger, con):
+    con.execute("create schema billing")
+    con.execute(
+        "create table billing.invoices (invoice_id varchar, number varchar, payment_status varchar)"
+    )
+    # inv_1 marked paid by hand (a bank transfer) after its card payment was declined
+    con.execute("insert into billing.invoices values ('inv_1', 'ACME-001-001', 'succeeded')")
+    payment = claim(ledger).payment
+    ledger.settle(payment.ref, Outcome(Kind.DECLINED, error_code="card_declined"))
+    declined_at = con.execute(
+        "select updated_at from payments.invoice_payment_status"
+    ).fetchone()[0]
+    con.execute("create schema raw")
+    con.execute(
+        "create table raw.payment_status_updates "
+        "(invoice_number varchar, payment_status varchar, updated_at timestamp)"
+    )
+    con.execute(
+        "insert into raw.payment_status_updates values "
+        "('ACME-001-001', 'succeeded', ?::timestamp + interval 1 hour)",
+        [declined_at],
+    )
+    assert ledger.write_through() == 0
+    assert con.execute("select payment_status from billing.invoices").fetchall() == [("succeeded",)]
+    # a manual update older than the provider's outcome gives way to it
+    con.execute("update raw.payment_status_updates set updated_at = updated_at - interval 2 hour")
+    assert ledger.write_through() == 1
+    assert con.execute("select payment_status from billing.invoices").fetchall() == [("failed",)]

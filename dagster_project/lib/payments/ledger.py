@@ -341,7 +341,7 @@ class Ledger:
 
     def write_through(self) -> int:
         """Copies each invoice's payment status into `billing.invoices`, so the outcome shows
-        in the same run. dbt's next build gives the same value through its left join on
+        in the same run, unless a status set by hand is newer. dbt's next build gives the same value through its left join on
         `payments.invoice_payment_status`, so this never differs from a rebuild."""
 
         def work(con: duckdb.DuckDBPyConnection) -> int:
@@ -358,13 +358,33 @@ class Ledger:
             ).fetchone()[0]
             if not is_table:
                 return 0
-            return con.execute(
+            # A status set by hand (catalog payment_status_updates, applied by dbt) after
+            # the provider's last word stands: the latest of the two wins.
+            has_manual = con.execute(
                 """
+                select count(*) from information_schema.tables
+                where table_schema = 'raw' and table_name = 'payment_status_updates'
+                """
+            ).fetchone()[0]
+            manual_is_newer = (
+                """
+                and not exists (
+                    select 1 from raw.payment_status_updates as manual
+                    where manual.invoice_number = invoices.number
+                        and manual.updated_at >= statuses.updated_at
+                )
+                """
+                if has_manual
+                else ""
+            )
+            return con.execute(
+                f"""
                 update billing.invoices
                 set payment_status = statuses.payment_status
                 from payments.invoice_payment_status as statuses
                 where invoices.invoice_id = statuses.invoice_id
                     and invoices.payment_status is distinct from statuses.payment_status
+                    {manual_is_newer}
                 """
             ).fetchone()[0]
 

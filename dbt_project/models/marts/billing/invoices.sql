@@ -7,6 +7,18 @@ invoices as (
     select * from {{ ref('int_invoices_assembled') }}
 ),
 
+payment_status_updates as (
+    -- Lago PUT /invoices/:id payment_status: the latest update known by as_of
+    -- wins over the computed status (assert_payment_status_updates_name_finalized_invoices
+    -- fails the run on an update naming no finalized invoice)
+    select
+        invoice_number,
+        payment_status
+    from {{ ref('stg_raw__payment_status_updates') }}
+    where updated_at < {{ billing_as_of() }}
+    qualify row_number() over (partition by invoice_number order by updated_at desc) = 1
+),
+
 invoice_numbers as (
     select
         invoice_id,
@@ -23,7 +35,11 @@ final as (
         invoices.external_customer_id,
         invoices.invoice_type,
         invoices.status,
-        invoices.payment_status,
+        case
+            when invoices.status = 'finalized'
+                then coalesce(payment_status_updates.payment_status, invoices.payment_status)
+            else invoices.payment_status
+        end as payment_status,
         invoices.currency,
         invoices.issuing_date,
         invoices.payment_due_date,
@@ -43,6 +59,8 @@ final as (
     from invoices
     inner join invoice_numbers
         on invoices.invoice_id = invoice_numbers.invoice_id
+    left join payment_status_updates
+        on invoice_numbers.number = payment_status_updates.invoice_number
 )
 
 select * from final
