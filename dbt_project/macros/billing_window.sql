@@ -20,6 +20,12 @@
     cast('{{ var("as_of") }}' as timestamp)
 {%- endmacro %}
 
+{#- The run's last billing day (`to` - 1 day): the day a snapshot taken by the
+    run (billing.current_usage) is kept under. -#}
+{% macro billing_last_day() -%}
+    cast({{ dbt.dateadd('day', -1, billing_to_date()) }} as date)
+{%- endmacro %}
+
 
 {#- The instant an invoice becomes finalized: 00:00 UTC of issuing_date + its
     grace period in days (Lago: expected_finalization_date = date + grace days,

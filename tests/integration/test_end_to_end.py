@@ -21,6 +21,10 @@ Scenario (see tests/fixtures/e2e/catalog/catalog.yaml), billed through 2024-03-0
 No other taxes, no coupons or credits. Net payment term 15 days.
 Rejected events: one line that is not JSON, t2's duplicate, t13 (unknown subscription),
 t14 (unknown metric code), t15 (no timestamp).
+Current usage as of 2024-03-01 (events before 2024-03-02 00:00 UTC), March so far, to be
+invoiced on 2024-04-01: s1 api_calls t30, t32 (23:59:59) = 2 x 0.05 = 10 cents, storage t31
+2.5 GB x 0.25 = 0.625 USD -> 63 cents, 73 in all (t33, at 2024-03-02 00:00, is not known
+yet); s2 t34 = 1 x 0.20 (its override) = 20 cents; s3's plan has no charges: no row.
 """
 
 from __future__ import annotations
@@ -41,7 +45,7 @@ from tests.conftest import copy_fixture, run_billing
 
 BILLING_TABLES = [
     "invoices", "invoice_subscriptions", "fees", "usage", "applied_taxes", "credits",
-    "wallet_transactions", "event_errors",
+    "wallet_transactions", "event_errors", "current_usage",
 ]
 
 
@@ -118,6 +122,39 @@ def test_charge_fees_round_once_from_the_precise_amount(e2e):
         ("api_calls", Decimal("3.0000"), Decimal("0.150000"), 15),
         ("storage", Decimal("3.5000"), Decimal("0.875000"), 88),
     ]
+
+
+def test_current_usage_prices_the_open_period_so_far(e2e):
+    run, _, _ = e2e
+    rows = run.query(
+        """
+        select cast(as_of_date as varchar), external_subscription_id, charge_id,
+               cast(from_datetime as varchar), cast(to_datetime as varchar),
+               cast(issuing_date as varchar), code, cast(units as decimal(18, 4)),
+               events_count, amount_cents
+        from billing.current_usage
+        order by external_subscription_id, code
+        """
+    )
+    from decimal import Decimal
+
+    # March so far as of the end of 2024-03-01 (module docstring); Lago's issuing_date is
+    # the period's last day
+    march = ("2024-03-01 00:00:00", "2024-03-31 23:59:59", "2024-03-31")
+    s2_api = "premium_api@s2@2024-01-01T00:00:00"
+    assert rows == [
+        ("2024-03-01", "s1", "basic_api", *march, "api_calls", Decimal("2.0000"), 2, 10),
+        ("2024-03-01", "s1", "basic_storage", *march, "storage", Decimal("2.5000"), 1, 63),
+        ("2024-03-01", "s2", s2_api, *march, "api_calls", Decimal("1.0000"), 1, 20),
+    ]
+    # no taxes in this scenario: total = amount = 10 + 63 for s1, 20 for s2
+    assert run.query(
+        """
+        select distinct external_subscription_id, currency, subscription_amount_cents,
+               subscription_taxes_amount_cents, subscription_total_amount_cents
+        from billing.current_usage order by 1
+        """
+    ) == [("s1", "USD", 73, 0, 73), ("s2", "EUR", 20, 0, 20)]
 
 
 def test_due_dates_add_the_net_payment_term(e2e):
