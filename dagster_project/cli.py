@@ -137,20 +137,54 @@ def _run(args: argparse.Namespace) -> int:
                 raise_on_error=False,
             )
             if not result.success:
-                return _run_failure(result)
+                return _run_failure(result, warehouse)
     print(f"billing run: done ({first_day}..{args.through}); warehouse {warehouse}", file=sys.stderr)
     return 0
 
 
-def _run_failure(result) -> int:
+def _run_failure(result, warehouse: Path) -> int:
     failures = [event for event in result.all_events if event.is_step_failure]
     details = "\n".join(
         f"step {event.step_key} failed:\n{event.step_failure_data.error.to_string() if event.step_failure_data.error else ''}"
         for event in failures
     )
+    input_errors = _input_errors(warehouse, details)
+    if input_errors:
+        listed = "\n".join(f"  {error}" for error in input_errors)
+        return _fail(f"{len(input_errors)} catalog record(s) do not fit the invoices billed (listed above)", f"{details}\n{listed}")
     first = failures[0].step_failure_data.error if failures and failures[0].step_failure_data.error else None
     reason = first.message.strip().splitlines()[0] if first else "the Dagster run failed"
     return _fail(reason, details)
+
+
+def _input_errors(warehouse: Path, details: str) -> list[str]:
+    """The rows of the dbt tests that failed this run and name a catalog record (their
+    stored failures have an `error` column: file, record, field, problem), e.g. a credit
+    note or a void naming no invoice: what the user has to fix, shown on stderr."""
+    import re
+
+    import duckdb
+
+    tests = sorted(set(re.findall(r"Failure in test (\w+)", details)))
+    if not tests or not warehouse.exists():
+        return []
+    errors: list[str] = []
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        for test in tests:
+            found = con.execute(
+                """
+                select tables.schema_name from duckdb_tables() as tables
+                inner join duckdb_columns() as columns
+                    on tables.schema_name = columns.schema_name and tables.table_name = columns.table_name
+                where tables.table_name = ? and columns.column_name = 'error'
+                    and tables.schema_name like '%dbt_test__audit'
+                """,
+                [test],
+            ).fetchall()
+            for (schema,) in found:
+                rows = con.execute(f'select error from "{schema}"."{test}" order by 1').fetchall()
+                errors.extend(row[0] for row in rows)
+    return errors
 
 
 def _generate(args: argparse.Namespace) -> int:

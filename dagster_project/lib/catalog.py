@@ -50,6 +50,7 @@ PARSERS: dict[str, Callable[[Node, Parsed], None]] = {
     "one_off_invoices": customers.parse_one_off_invoice,
     "credit_notes": customers.parse_credit_note,
     "payment_status_updates": customers.parse_payment_status_update,
+    "invoice_voids": customers.parse_invoice_void,
 }
 # Lago wraps a single object in its singular name ({"plan": {...}}).
 SINGULAR = {
@@ -66,6 +67,7 @@ SINGULAR = {
     "one_off_invoice": "one_off_invoices",
     "credit_note": "credit_notes",
     "payment_status_update": "payment_status_updates",
+    "invoice_void": "invoice_voids",
 }
 IGNORED_TOP_LEVEL = frozenset({"meta"})  # Lago's pagination envelope
 

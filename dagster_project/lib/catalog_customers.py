@@ -550,3 +550,17 @@ def parse_payment_status_update(node: Node, parsed: Parsed) -> None:
         "updated_at": updated_at,
     }
     parsed.add("payment_status_updates", node, values, key=(number, updated_at))
+
+
+def parse_invoice_void(node: Node, parsed: Parsed) -> None:
+    """An invoice voided (Lago's `POST /invoices/:id/void`), named by its number; whether it
+    may be voided (finalized and unpaid) is only known once billing ran (dbt test
+    assert_invoice_voids_name_voidable_invoices)."""
+    node.check_keys(("invoice_number", "voided_at", "reason"))
+    number = node.get("invoice_number", as_str, required=True)
+    values = {
+        "invoice_number": number,
+        "voided_at": node.get("voided_at", as_timestamp, required=True),
+        "reason": node.get("reason", as_str),
+    }
+    parsed.add("invoice_voids", node, values, key=(number,))

@@ -23,6 +23,7 @@ IDENTITY: dict[str, tuple[str, ...]] = {
     "one_off_invoices": ("external_id",),
     "credit_notes": ("external_id",),
     "payment_status_updates": ("invoice_number", "updated_at"),
+    "invoice_voids": ("invoice_number",),
 }
 NOUN: dict[str, str] = {
     "taxes": "tax",
@@ -38,6 +39,7 @@ NOUN: dict[str, str] = {
     "one_off_invoices": "one-off invoice",
     "credit_notes": "credit note",
     "payment_status_updates": "payment status update",
+    "invoice_voids": "invoice void",
     "charges": "charge",
 }
 

@@ -250,6 +250,14 @@ RAW_TABLES: dict[str, list[tuple[str, str]]] = {
         ("created_at", "TIMESTAMP"),
         ("source_file", "VARCHAR"),
     ],
+    # Invoices voided (Lago POST /invoices/:id/void): finalized, unpaid invoices the
+    # customer no longer owes; they keep their number and rows with status voided.
+    "invoice_voids": [
+        ("invoice_number", "VARCHAR"),
+        ("voided_at", "TIMESTAMP"),
+        ("reason", "VARCHAR"),
+        ("source_file", "VARCHAR"),
+    ],
     # Manual payment status of finalized invoices (Lago PUT /invoices/:id payment_status):
     # the latest update by updated_at, up to the run's as_of, is the invoice's status.
     "payment_status_updates": [

@@ -54,7 +54,8 @@
 {% macro freeze_finalized(mutable_columns=[]) -%}
     {%- set finalized_invoices_sql = finalized_invoice_ids() -%}
     {#- mutable_columns: facts that keep changing after finalization (an invoice's
-        payment_status): taken from this run even for a frozen invoice. -#}
+        status, which a void changes, and payment_status): taken from this run even
+        for a frozen invoice. -#}
     {%- set ledger_table = 'ledger.' ~ this.identifier -%}
     create table if not exists {{ ledger_table }} as
         select * from {{ this }} where false;
@@ -120,6 +121,6 @@
             finalized_at,
             {{ billing_as_of() }} as frozen_as_of
         from {{ ref('invoices') }}
-        where status = 'finalized'
+        where status in ('finalized', 'voided')
             and invoice_id not in (select invoice_id from ledger.invoice_register);
 {%- endmacro %}

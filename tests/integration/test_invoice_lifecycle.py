@@ -57,6 +57,9 @@ NOTE = """credit_notes:
 PAID = """payment_status_updates:
   - {{invoice_number: {number}, payment_status: succeeded, updated_at: "2024-02-15T09:00:00Z"}}
 """
+VOID = """invoice_voids:
+  - {{invoice_number: {number}, voided_at: "2024-02-20T10:00:00Z", reason: sold the seat back}}
+"""
 LATE_EVENT = {
     "transaction_id": "late-1",
     "external_subscription_id": "s1",
@@ -83,7 +86,7 @@ def _published_invoices(path: Path) -> int:
 
 
 def _frozen_rows(run: BillingRun, table: str, invoice_ids: list[str]) -> list[tuple]:
-    columns = "* exclude (payment_status)" if table == "invoices" else "*"
+    columns = "* exclude (status, payment_status)" if table == "invoices" else "*"  # mutable
     return run.query(
         f"select {columns} from billing.{table} where invoice_id in (select unnest(?)) order by all",
         [invoice_ids],
@@ -128,6 +131,9 @@ def lifecycle(tmp_path_factory):
         c1_after_first=first.query(
             "select number, total_amount_cents from billing.invoices where external_customer_id = 'c1'"
         ),
+        c2_february=first.query(
+            "select number from billing.invoices where external_customer_id = 'c2' and issuing_date = '2024-02-01'"
+        )[0][0],
         published_after_first=_published_invoices(published),
         digest_after_first=_digest(published),
     )
@@ -174,6 +180,7 @@ def lifecycle(tmp_path_factory):
     # 4. the note and the payment status fixed, a reader holding the published copy open
     (data_dir / "catalog" / "credit_notes.yaml").write_text(NOTE.format(number="TST-003-001"))
     (data_dir / "catalog" / "payments.yaml").write_text(PAID.format(number="TST-003-001"))
+    (data_dir / "catalog" / "voids.yaml").write_text(VOID.format(number=steps["c2_february"]))
     reader = duckdb.connect(str(published), read_only=True)
     try:
         last = run_billing(data_dir, warehouse, through="2024-03-01", first="2024-01-01")
@@ -200,6 +207,11 @@ def test_a_credit_note_on_an_unknown_invoice_fails_the_run_naming_file_note_and_
     failed = lifecycle["failed"]
     assert failed.returncode != 0
     assert "assert_credit_notes_name_known_invoices" in failed.stderr
+    # the records to fix, on stderr, above the one-line reason
+    assert "  catalog/credit_notes.yaml: credit_notes[external_id=cn_1].invoice_number: no invoice TST-999-999" in failed.stderr
+    assert failed.stderr.strip().splitlines()[-1] == (
+        "billing run failed: 2 catalog record(s) do not fit the invoices billed (listed above)"
+    )
     assert lifecycle["credit_note_errors"] == [
         ("catalog/credit_notes.yaml: credit_notes[external_id=cn_1].invoice_number: no invoice TST-999-999",)
     ]
@@ -228,6 +240,21 @@ def test_finalized_invoices_survive_a_catalog_edit_and_late_events(lifecycle):
         ("late_for_finalized_invoice",)
     ]
     assert last.query("select count(*) from ledger.frozen_invoices") == [(6,)]
+
+
+def test_a_frozen_invoice_voided_later_keeps_its_number_and_rows_with_status_voided(lifecycle):
+    last = lifecycle["last"]
+    number = lifecycle["c2_february"]
+    # c2's February invoice (5140 cents, finalized and frozen by run 1) voided on 2024-02-20
+    assert last.query(
+        "select number, status, payment_status, total_amount_cents from billing.invoices "
+        "where external_customer_id = 'c2' and issuing_date = '2024-02-01'"
+    ) == [(number, "voided", "pending", 5140)]
+    assert last.query("select count(*) from billing.fees where invoice_id = (select invoice_id from billing.invoices where number = ?)", [number]) == [(2,)]
+    # a voided invoice leaves gross revenue: February 2024 EUR is c2's... nothing else
+    assert last.query(
+        "select amount_cents from analytics.gross_revenue where currency = 'EUR' and month = '2024-02-01'"
+    ) == []
 
 
 def test_the_next_invoice_takes_the_new_price_and_the_credit_note(lifecycle):

@@ -15,7 +15,12 @@
 --   fee's part being its amount after coupons plus its taxes, less its share
 --   of the credit notes;
 -- - balances are carried from invoice to invoice by a recursive CTE over
---   (invoice, wallet) steps in finalization order, every customer at once.
+--   (invoice, wallet) steps in finalization order, every customer at once;
+-- - a voided invoice (int_invoice_voids_resolved) gives each wallet back what
+--   it took, at voided_at, if the wallet is still active then (Lago
+--   WalletTransactions::RecreditService): the state carries these re-credits
+--   until the first invoice finalized from voided_at on, whose balance has
+--   them (`recredited_at` marks the consumption given back).
 -- Deviations: a limited wallet's payment is spread over its fees in
 -- proportion to what is left of them (Lago fills buckets largest first);
 -- the split between granted and purchased credits is not kept.
@@ -66,6 +71,14 @@ wallets as (
         cast(applies_to_fee_types as varchar []) as fee_types,
         cast(applies_to_billable_metric_codes as varchar []) as billable_metric_codes
     from {{ ref('stg_raw__wallets') }}
+),
+
+voids as (
+    select
+        invoice_id,
+        voided_at
+    from {{ ref('int_invoice_voids_resolved') }}
+    where is_applied
 ),
 
 wallet_movements as (
@@ -199,6 +212,11 @@ steps as (
         wallets_ordered.rate_amount,
         wallets_ordered.is_limited,
         wallet_balances_in.received_cents,
+        voids.voided_at as invoice_voided_at,
+        coalesce(
+            wallets_ordered.expiration_at is null or wallets_ordered.expiration_at > voids.voided_at,
+            false
+        ) as is_recredited,
         wallets_ordered.currency = invoices_ordered.currency
         and wallets_ordered.created_at <= invoices_ordered.finalizing_at
         and (
@@ -219,6 +237,8 @@ steps as (
         on
             invoices_ordered.invoice_id = wallet_balances_in.invoice_id
             and wallets_ordered.wallet_id = wallet_balances_in.wallet_id
+    left join voids
+        on invoices_ordered.invoice_id = voids.invoice_id
 ),
 
 initial_states as (
@@ -234,7 +254,10 @@ initial_states as (
         cast(0 as bigint) as amount_cents,
         cast([] as {{ type_precise() }} []) as fee_paid,
         cast(0 as bigint) as invoice_left_cents,
-        list(cast(0 as bigint) order by wallet_id) as wallet_consumed
+        list(cast(0 as bigint) order by wallet_id) as wallet_consumed,
+        false as is_recredited,
+        cast(null as timestamp) as invoice_voided_at,
+        cast([] as {{ recredit_list_type() }}) as pending_recredits
     from wallets
     group by 1
 ),
@@ -280,7 +303,21 @@ wallet_walk as (
                 when w = step_amounts.wallet_order then consumed + step_amounts.amount_cents
                 else consumed
             end
-        ) as wallet_consumed
+        ) as wallet_consumed,
+        step_amounts.is_recredited,
+        step_amounts.invoice_voided_at,
+        cast(list_concat(
+            step_amounts.pending_before,
+            case
+                when step_amounts.is_recredited and step_amounts.amount_cents > 0
+                    then [{
+                        'wallet_order': step_amounts.wallet_order,
+                        'recredit_at': step_amounts.invoice_voided_at,
+                        'amount_cents': step_amounts.amount_cents
+                    }]
+                else []
+            end
+        ) as {{ recredit_list_type() }}) as pending_recredits
     from (
         select
             step_lefts.*,
@@ -322,7 +359,22 @@ wallet_walk as (
                     steps.is_limited,
                     steps.is_open,
                     steps.received_cents,
-                    wallet_walk.wallet_consumed,
+                    steps.is_recredited,
+                    steps.invoice_voided_at,
+                    -- re-credits due by this invoice's finalization go back to their wallet
+                    list_transform(
+                        wallet_walk.wallet_consumed,
+                        lambda consumed, w: consumed - coalesce(list_sum(list_transform(
+                            list_filter(
+                                wallet_walk.pending_recredits,
+                                lambda due: due.wallet_order = w and due.recredit_at <= steps.finalizing_at
+                            ),
+                            lambda due: due.amount_cents
+                        )), 0)
+                    ) as wallet_consumed,
+                    list_filter(
+                        wallet_walk.pending_recredits, lambda due: due.recredit_at > steps.finalizing_at
+                    ) as pending_before,
                     case
                         when steps.is_first_of_invoice
                             then list_transform(
@@ -354,6 +406,7 @@ wallet_credits as (
         currency,
         finalizing_at as created_at,
         amount_cents,
+        case when is_recredited then invoice_voided_at end as recredited_at,
         {{ divide_decimal(
             minor_to_major_units('amount_cents', 'currency'),
             'rate_amount'

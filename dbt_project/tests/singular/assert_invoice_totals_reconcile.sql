@@ -112,7 +112,7 @@ mismatches as (
         - credit_notes_amount_cents - prepaid_credit_amount_cents
         and total_amount_cents >= 0
         and (
-            (status = 'finalized' and invoice_type = 'subscription')
+            (status in ('finalized', 'voided') and invoice_type = 'subscription')
             or coupons_amount_cents + credit_notes_amount_cents + prepaid_credit_amount_cents = 0
         ),
         false

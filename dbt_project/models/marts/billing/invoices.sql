@@ -1,5 +1,5 @@
 -- Rows of finalized invoices are frozen in the ledger (macros/ledger.sql).
-{{ config(post_hook="{{ freeze_finalized(mutable_columns=['payment_status']) }}") }}
+{{ config(post_hook="{{ freeze_finalized(mutable_columns=['status', 'payment_status']) }}") }}
 
 with
 
@@ -19,6 +19,14 @@ payment_status_updates as (
     qualify row_number() over (partition by invoice_number order by updated_at desc) = 1
 ),
 
+voids as (
+    select
+        invoice_id,
+        voided_at
+    from {{ ref('int_invoice_voids_resolved') }}
+    where is_applied
+),
+
 invoice_numbers as (
     select
         invoice_id,
@@ -34,7 +42,7 @@ final as (
         invoice_numbers.sequential_id,
         invoices.external_customer_id,
         invoices.invoice_type,
-        invoices.status,
+        case when voids.invoice_id is not null then 'voided' else invoices.status end as status,
         case
             when invoices.status = 'finalized'
                 then coalesce(payment_status_updates.payment_status, invoices.payment_status)
@@ -61,6 +69,8 @@ final as (
         on invoices.invoice_id = invoice_numbers.invoice_id
     left join payment_status_updates
         on invoice_numbers.number = payment_status_updates.invoice_number
+    left join voids
+        on invoices.invoice_id = voids.invoice_id
 )
 
 select * from final
