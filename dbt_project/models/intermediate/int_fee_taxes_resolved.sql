@@ -34,36 +34,7 @@ fees as (
     from {{ ref('int_fees_discounted') }}
 ),
 
-catalog_tax_assignments as (
-    select
-        owner_type,
-        owner_id,
-        tax_code
-    from {{ ref('stg_raw__tax_assignments') }}
-),
-
-plan_tax_overrides as (
-    -- subscription versions whose plan_overrides replace the plan's taxes
-    select
-        subscription_id,
-        plan_tax_codes
-    from {{ ref('stg_raw__subscriptions') }}
-    where plan_tax_codes is not null
-),
-
-overridden_plan_tax_assignments as (
-    select
-        'subscription_plan' as owner_type,
-        subscription_id as owner_id,
-        unnest(plan_tax_codes) as tax_code
-    from plan_tax_overrides
-),
-
-tax_assignments as (
-    select * from catalog_tax_assignments
-    union all
-    select * from overridden_plan_tax_assignments
-),
+{{ tax_assignment_ctes() }},
 
 taxes as (
     select
