@@ -9,14 +9,25 @@ invoices as (
 
 payment_status_updates as (
     -- Lago PUT /invoices/:id payment_status: the latest update known by as_of
-    -- wins over the computed status (assert_payment_status_updates_name_finalized_invoices
-    -- fails the run on an update naming no finalized invoice)
+    -- (assert_payment_status_updates_name_finalized_invoices fails the run on an
+    -- update naming no finalized invoice)
     select
         invoice_number,
-        payment_status
+        payment_status,
+        updated_at
     from {{ ref('stg_raw__payment_status_updates') }}
     where updated_at < {{ billing_as_of() }}
     qualify row_number() over (partition by invoice_number order by updated_at desc) = 1
+),
+
+provider_payment_statuses as (
+    -- the latest outcome of a payment provider (the payments assets' ledger;
+    -- they also write it through to this table after pushing)
+    select
+        invoice_id,
+        payment_status,
+        updated_at
+    from {{ ref('stg_payments__invoice_payment_status') }}
 ),
 
 voids as (
@@ -43,10 +54,18 @@ final as (
         invoices.external_customer_id,
         invoices.invoice_type,
         case when voids.invoice_id is not null then 'voided' else invoices.status end as status,
+        -- a finalized invoice: the later of the status set by hand and the
+        -- provider's outcome (the one set by hand on a tie), else the computed one
         case
-            when invoices.status = 'finalized'
-                then coalesce(payment_status_updates.payment_status, invoices.payment_status)
-            else invoices.payment_status
+            when invoices.status <> 'finalized' then invoices.payment_status
+            when
+                provider_payment_statuses.invoice_id is not null
+                and (
+                    payment_status_updates.invoice_number is null
+                    or provider_payment_statuses.updated_at > payment_status_updates.updated_at
+                )
+                then provider_payment_statuses.payment_status
+            else coalesce(payment_status_updates.payment_status, invoices.payment_status)
         end as payment_status,
         invoices.currency,
         invoices.issuing_date,
@@ -69,6 +88,8 @@ final as (
         on invoices.invoice_id = invoice_numbers.invoice_id
     left join payment_status_updates
         on invoice_numbers.number = payment_status_updates.invoice_number
+    left join provider_payment_statuses
+        on invoices.invoice_id = provider_payment_statuses.invoice_id
     left join voids
         on invoices.invoice_id = voids.invoice_id
 )
