@@ -46,3 +46,14 @@ def dbt_vars(window: BillingWindow) -> dict[str, str]:
         "to": window.end_exclusive.isoformat(),
         "as_of": window.as_of.strftime("%Y-%m-%d %H:%M:%S"),
     }
+
+
+# The environment variables dbt reads the window from when it executes
+# (macros/billing_window.sql); the same values as `dbt_vars`, named for the shell.
+WINDOW_ENV = {"from": "BILLING_WINDOW_FROM", "to": "BILLING_WINDOW_TO", "as_of": "BILLING_WINDOW_AS_OF"}
+
+
+def dbt_window_env(window: BillingWindow) -> dict[str, str]:
+    """The window as environment variables for one dbt invocation. Unlike `--vars`, they are
+    no part of dbt's parse, so partial parsing survives a new window."""
+    return {WINDOW_ENV[name]: value for name, value in dbt_vars(window).items()}

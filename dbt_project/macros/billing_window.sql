@@ -1,4 +1,4 @@
-{#- The run's billing window, set by Dagster per run (dbt_project.yml `vars`):
+{#- The run's billing window, set by Dagster per run:
     - `from`  first billing day of the run (inclusive). Informational for now:
               every model rebuilds the whole history, so it selects nothing.
     - `to`    day after the last billing day (exclusive): every invoice whose
@@ -6,18 +6,38 @@
     - `as_of` the instant the run acts as of (= `to` 00:00 UTC): events
               received at or after it are not known yet; an invoice whose grace
               period has ended by then is finalized.
+    Dagster passes them as environment variables (BILLING_WINDOW_FROM,
+    BILLING_WINDOW_TO, BILLING_WINDOW_AS_OF, lib/dbt_vars.py), read only when
+    dbt executes: the parsed project never depends on the window, so dbt's
+    partial parsing still applies from one run to the next (a `--vars` that
+    changes every run forces a full parse, ~7 s). First wins: a var given on
+    the command line (`--vars '{from: .., to: .., as_of: ..}'`) or by a unit
+    test's overrides, the environment variable, then dbt_project.yml's
+    `billing_window_default`.
     Models read the window only through these macros, never current_date. -#}
 
+{% macro _billing_window_part(name, env_name) -%}
+    {%- if not execute -%}
+        {#- parse time: a fixed placeholder, so the window is no part of the parse -#}
+        {{ return(var('billing_window_default')[name]) }}
+    {%- endif -%}
+    {%- set given = var(name, none) -%}
+    {%- if given is not none -%}
+        {{ return(given) }}
+    {%- endif -%}
+    {{ return(env_var(env_name, var('billing_window_default')[name])) }}
+{%- endmacro %}
+
 {% macro billing_from_date() -%}
-    cast('{{ var("from") }}' as date)
+    cast('{{ _billing_window_part("from", "BILLING_WINDOW_FROM") }}' as date)
 {%- endmacro %}
 
 {% macro billing_to_date() -%}
-    cast('{{ var("to") }}' as date)
+    cast('{{ _billing_window_part("to", "BILLING_WINDOW_TO") }}' as date)
 {%- endmacro %}
 
 {% macro billing_as_of() -%}
-    cast('{{ var("as_of") }}' as timestamp)
+    cast('{{ _billing_window_part("as_of", "BILLING_WINDOW_AS_OF") }}' as timestamp)
 {%- endmacro %}
 
 {#- The run's last billing day (`to` - 1 day): the day a snapshot taken by the
