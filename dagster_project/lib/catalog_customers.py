@@ -14,6 +14,9 @@ from dagster_project.lib.catalog_kinds import (
     as_frequency,
     as_payment_provider,
     as_payment_status,
+    as_rule_interval,
+    as_rule_method,
+    as_rule_trigger,
     configured,
 )
 from dagster_project.lib.catalog_nodes import Node, tax_codes
@@ -337,6 +340,7 @@ def parse_wallet(node: Node, parsed: Parsed) -> None:
             "paid_credits",
             "invoice_requires_successful_payment",
             "invoice_require_successful_payment",
+            "recurring_transaction_rules",
         ),
         LAGO_READ_ONLY
         | {
@@ -399,6 +403,51 @@ def parse_wallet(node: Node, parsed: Parsed) -> None:
     if customer is not None:
         node.ref("external_customer_id", "customers", (customer,), f"unknown customer '{customer}'")
     parsed.add("wallets", node, values, key=(customer, code))
+    for position, rule in node.children("recurring_transaction_rules"):
+        _parse_recurring_rule(rule, parsed, customer, code, position)
+
+
+def _parse_recurring_rule(
+    node: Node, parsed: Parsed, customer: str | None, wallet_code: str | None, position: int
+) -> None:
+    """One automatic top-up rule of a wallet (Lago's recurring_transaction_rules)."""
+    node.check_keys(
+        (
+            "trigger",
+            "interval",
+            "method",
+            "paid_credits",
+            "granted_credits",
+            "threshold_credits",
+            "target_ongoing_balance",
+            "started_at",
+            "expiration_at",
+        ),
+        LAGO_READ_ONLY
+        | {"lago_id", "status", "invoice_requires_successful_payment", "transaction_metadata", "transaction_name"},
+    )
+    trigger = node.get("trigger", as_rule_trigger, required=True)
+    interval = node.get("interval", as_rule_interval)
+    if trigger == "interval" and interval is None and not node.has_issue("interval"):
+        node.error("interval", "required when trigger is interval")
+    threshold = node.get("threshold_credits", as_non_negative_decimal)
+    if trigger == "threshold" and threshold is None and not node.has_issue("threshold_credits"):
+        node.error("threshold_credits", "required when trigger is threshold")
+    values = {
+        "external_customer_id": customer,
+        "wallet_code": wallet_code,
+        "position": position,
+        "trigger": trigger,
+        "interval": interval,
+        "method": node.get("method", as_rule_method) or "fixed",
+        "paid_credits": node.get("paid_credits", as_non_negative_decimal),
+        "granted_credits": node.get("granted_credits", as_non_negative_decimal),
+        "threshold_credits": threshold,
+        "target_ongoing_balance": node.get("target_ongoing_balance", as_non_negative_decimal),
+        "started_at": node.get("started_at", as_timestamp),
+        "expiration_at": node.get("expiration_at", as_timestamp),
+    }
+    parsed.add("wallet_recurring_rules", node, values)
 
 
 def parse_wallet_transaction(node: Node, parsed: Parsed) -> None:

@@ -52,6 +52,9 @@ as_expiration = enum("no_expiration", "time_limit")
 as_payment_provider = enum("stripe", "gocardless", "adyen")
 as_credit_note = enum("credit", "refund", "skip")
 as_payment_status = enum("pending", "succeeded", "failed")
+as_rule_trigger = enum("interval", "threshold")
+as_rule_interval = enum("weekly", "monthly", "quarterly", "yearly")
+as_rule_method = enum("fixed", "target")
 as_billing_time = enum("calendar", "anniversary")
 as_credit_note_reason = enum(
     "duplicated_charge",

@@ -213,6 +213,25 @@ RAW_TABLES: dict[str, list[tuple[str, str]]] = {
         ("invoice_requires_successful_payment", "BOOLEAN"),
         ("source_file", "VARCHAR"),
     ],
+    # A wallet's automatic top-ups (Lago recurring_transaction_rules), one row per rule.
+    # trigger interval: credits added on every anniversary of started_at (else the
+    # wallet's creation) by `interval`; threshold: when the balance falls to
+    # threshold_credits (recorded, not applied yet).
+    "wallet_recurring_rules": [
+        ("external_customer_id", "VARCHAR"),
+        ("wallet_code", "VARCHAR"),
+        ("position", "INTEGER"),
+        ("trigger", "VARCHAR"),  # interval | threshold
+        ("interval", "VARCHAR"),  # weekly | monthly | quarterly | yearly
+        ("method", "VARCHAR"),  # fixed (default) | target
+        ("paid_credits", DEC),
+        ("granted_credits", DEC),
+        ("threshold_credits", DEC),
+        ("target_ongoing_balance", DEC),
+        ("started_at", "TIMESTAMP"),
+        ("expiration_at", "TIMESTAMP"),
+        ("source_file", "VARCHAR"),
+    ],
     "wallet_transactions": [
         ("transaction_id", "VARCHAR"),
         ("external_customer_id", "VARCHAR"),

@@ -532,3 +532,29 @@ def test_plan_overrides_charges_become_charges_of_that_subscription_version(tmp_
     ]
     assert one(catalog, "subscriptions", external_id="s1")["plan_tax_codes"] == '["low"]'
     assert one(catalog, "subscriptions", external_id="s2")["plan_tax_codes"] is None
+
+
+def test_wallet_recurring_transaction_rules_become_one_row_each(tmp_path):
+    catalog = catalog_of(
+        tmp_path,
+        **{
+            "w.yaml": (
+                "customers:\n  - {external_id: c1, currency: EUR}\n"
+                "wallets:\n  - external_customer_id: c1\n    code: main\n    currency: EUR\n"
+                "    rate_amount: '1'\n    created_at: '2024-01-31T10:00:00Z'\n"
+                "    recurring_transaction_rules:\n"
+                "      - {trigger: interval, interval: monthly, granted_credits: '10.5'}\n"
+                "      - {trigger: threshold, threshold_credits: '5', paid_credits: '20', method: fixed}\n"
+            )
+        },
+    )
+    assert [
+        (
+            row["wallet_code"], row["position"], row["trigger"], row["interval"], row["method"],
+            row["granted_credits"], row["paid_credits"], row["threshold_credits"],
+        )
+        for row in catalog.rows["wallet_recurring_rules"]
+    ] == [
+        ("main", 0, "interval", "monthly", "fixed", Decimal("10.5"), None, None),
+        ("main", 1, "threshold", None, "fixed", None, Decimal("20"), Decimal("5")),
+    ]

@@ -1121,3 +1121,23 @@ def test_plan_overrides_charges_name_a_charge_of_the_plan_and_keep_its_model(tmp
         f"{where}.charges[1].charge_model: plan_overrides cannot change a charge's model: "
         "charge 'ch_api' is standard (Lago keeps the plan charge's model)",
     ]
+
+
+def test_an_interval_top_up_rule_needs_its_interval(tmp_path):
+    found = issues(
+        tmp_path,
+        files={
+            "topups.yaml": (
+                "wallets:\n  - external_customer_id: acme\n    code: topped\n    currency: USD\n"
+                "    created_at: '2024-01-01'\n"
+                "    recurring_transaction_rules:\n"
+                "      - {trigger: interval, granted_credits: '10'}\n"
+                "      - {trigger: sometimes}\n"
+            )
+        },
+    )
+    where = "catalog/topups.yaml: wallets[external_customer_id=acme,code=topped].recurring_transaction_rules"
+    assert found == [
+        f"{where}[0].interval: required when trigger is interval",
+        f"{where}[1].trigger: 'sometimes' is not one of: interval, threshold",
+    ]

@@ -7,6 +7,15 @@
 -- when bought (payments are not built; Lago credits them when the credit
 -- invoice is paid). Buying credits is never taxed. Voided credits leave the
 -- wallet (outbound).
+-- Automatic top-ups (recurring_transaction_rules, trigger interval, method
+-- fixed; Lago Wallets::CreateIntervalWalletTransactionsService): the rule's
+-- credits on every anniversary of started_at (else of the wallet's creation)
+-- by `interval`, in the customer's timezone (a 31st comes back as the month's
+-- last day, a 29 February as 28 February), at the start of that local day;
+-- never on the day the wallet is created, nor from the rule's or the wallet's
+-- expiration on, nor before started_at (Lago's query does not check it: a
+-- deviation). Threshold and target rules need the balance after each invoice
+-- and are not applied (assert_catalog_uses_only_supported_features warns).
 
 with
 
@@ -19,7 +28,8 @@ wallets as (
         rate_amount,
         granted_credits,
         paid_credits,
-        created_at
+        created_at,
+        expiration_at
     from {{ ref('stg_raw__wallets') }}
 ),
 
@@ -33,6 +43,71 @@ wallet_transactions as (
         voided_credits,
         created_at
     from {{ ref('stg_raw__wallet_transactions') }}
+),
+
+customers as (
+    select
+        external_customer_id,
+        timezone
+    from {{ ref('int_customers_resolved') }}
+),
+
+interval_rules as (
+    select
+        rules.wallet_recurring_rule_id,
+        rules.wallet_id,
+        rules.interval,
+        rules.paid_credits,
+        rules.granted_credits,
+        customers.timezone,
+        -- top-ups stop at the rule's expiration or the wallet's, the earlier
+        least(
+            coalesce(rules.expiration_at, wallets.expiration_at),
+            coalesce(wallets.expiration_at, rules.expiration_at)
+        ) as top_ups_end_at,
+        {{ local_date('wallets.created_at', 'customers.timezone') }} as wallet_created_date,
+        {{ local_date('coalesce(rules.started_at, wallets.created_at)', 'customers.timezone') }} as anchor_date,
+        {{ local_date(billing_as_of(), 'customers.timezone') }} as as_of_date
+    from {{ ref('stg_raw__wallet_recurring_rules') }} as rules
+    inner join wallets
+        on rules.wallet_id = wallets.wallet_id
+    inner join customers
+        on wallets.external_customer_id = customers.external_customer_id
+    where rules.trigger = 'interval' and rules.method = 'fixed'
+),
+
+interval_anniversaries as (
+    -- anniversary 0 is the anchor day itself, then one per interval up to as_of
+    select
+        *,
+        {{ row_indexes(period_index_of('as_of_date', 'anchor_date', 'interval') ~ ' + 1') }}
+            as anniversary_number
+    from interval_rules
+    where anchor_date <= as_of_date
+),
+
+interval_top_up_days as (
+    select
+        *,
+        {{ period_boundary_date('anchor_date', 'anniversary_number', 'interval') }} as top_up_date
+    from interval_anniversaries
+),
+
+interval_top_ups as (
+    select
+        wallet_recurring_rule_id,
+        wallet_id,
+        paid_credits,
+        granted_credits,
+        {{ local_day_start('top_up_date', 'timezone') }} as created_at
+    from interval_top_up_days
+    where
+        top_up_date > wallet_created_date
+        and {{ local_day_start('top_up_date', 'timezone') }} < {{ billing_as_of() }}
+        and (
+            top_ups_end_at is null
+            or {{ local_day_start('top_up_date', 'timezone') }} < top_ups_end_at
+        )
 ),
 
 movements as (
@@ -97,6 +172,26 @@ movements as (
             wallet_transactions.external_customer_id = wallets.external_customer_id
             and wallet_transactions.wallet_code = wallets.wallet_code
     where wallet_transactions.voided_credits > 0
+    union all
+    select
+        wallet_id,
+        'top_up:' || wallet_recurring_rule_id || ':' || strftime(created_at, '%Y-%m-%d') || ':granted',
+        'granted',
+        'inbound',
+        granted_credits,
+        created_at
+    from interval_top_ups
+    where granted_credits > 0
+    union all
+    select
+        wallet_id,
+        'top_up:' || wallet_recurring_rule_id || ':' || strftime(created_at, '%Y-%m-%d') || ':purchased',
+        'purchased',
+        'inbound',
+        paid_credits,
+        created_at
+    from interval_top_ups
+    where paid_credits > 0
 ),
 
 movements_valued as (

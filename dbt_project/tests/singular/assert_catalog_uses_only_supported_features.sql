@@ -20,6 +20,14 @@ subscriptions as (
     from {{ ref('stg_raw__subscriptions') }}
 ),
 
+wallet_recurring_rules as (
+    select
+        wallet_recurring_rule_id,
+        trigger,
+        method
+    from {{ ref('stg_raw__wallet_recurring_rules') }}
+),
+
 unsupported_features as (
     select
         charge_id as object_id,
@@ -41,6 +49,18 @@ unsupported_features as (
         values ('minimum_commitment.tax_codes'), ('minimum_commitment.taxes'), ('usage_thresholds')
     ) as keys (override_key)
     where json_exists(plan_overrides, '$.' || override_key)
+
+    union all
+
+    -- automatic wallet top-ups: fixed interval rules apply; a threshold rule
+    -- or a target method needs the balance after each invoice (not built)
+    select
+        wallet_recurring_rule_id as object_id,
+        'recurring_transaction_rules: ' || trigger || ' trigger, ' || method || ' method (not applied)'
+            as feature,
+        'Usage in advance and in progress' as issue
+    from wallet_recurring_rules
+    where trigger = 'threshold' or method = 'target'
 )
 
 select * from unsupported_features
