@@ -12,21 +12,30 @@ The machine is shared, so the table also shows the CPU time a document took
 and the load average around each run: compare runs by CPU ms when the load
 was not low.
 
-Measured 2026-11-22 on the development VM (2 vCPUs, AMD EPYC), 1,000 invoices,
-while other sessions ran dbt and tests on the same two cores (no idle window),
-the code before this change (stock user-agent stylesheet, batches of 50) run
-right after it for comparison:
+Measured 2026-11-22 on the development VM (2 vCPUs, AMD EPYC, Python 3.11.7),
+1,000 invoices, 2 workers, nothing else running (the load is the benchmark's own
+two workers and the previous run's), this code ("now": fee lines laid out as
+blocks, expat parsing, one Jinja rendering a document; docs/documents.md) and
+the code before it ("before", commit 391da74) run alternately, ABBA:
 
     code    invoices  workers  seconds  invoices/s  ms/invoice  CPU ms/invoice  load before/after
-    now         1000        2    149.7         6.7       149.7            97.5          3.7 / 5.4
-    before      1000        2    125.2         8.0       125.2           113.4          3.8 / 5.1
+    now         1000        2     30.6        32.7        30.6            59.9          1.7 / 1.9
+    before      1000        2     41.3        24.2        41.3            80.9          1.7 / 1.9
+    before      1000        2     40.5        24.7        40.5            79.1          1.8 / 1.9
+    now         1000        2     33.1        30.2        33.1            64.5          1.8 / 1.9
+    now         1000        2     33.5        29.9        33.5            65.0          1.8 / 1.9
+    before      1000        2     40.1        25.0        40.1            78.5          1.8 / 2.0
+    before      1000        2     37.6        26.6        37.6            73.4          1.8 / 2.0
+    now         1000        2     33.4        29.9        33.4            65.4          1.8 / 2.0
 
-Under that load the seconds only say how busy the machine was; the CPU time a
-document takes is the comparable figure: 14% less. Three interleaved runs of
-300 invoices agreed (96-102 ms against 112-121 ms, at load 3-6). Rendering one
-document in one process at load 1 took 71 ms before, so about 61 ms now:
-1,000 invoices are about 61 s of CPU, about 32 s on two idle cores (38 s
-before), 16 s on four.
+1,000 invoices take 31 to 34 s (60 to 65 ms of CPU a document) against 38 to
+41 s (73 to 81 ms) before: about 18% less. The VM's speed drifts by 20% and
+more from one minute to the next (the same code measured 31 to 42 s within ten
+minutes), so compare codes only in runs that alternate. The 47.7 s (92 ms)
+measured before this change was taken at load 1.7 right after a test suite.
+The target of 30 s (55 ms a document) is not reached: the workers render at
+about 56 ms a document plus 1 s of start-up each; Debian's PGO/LTO build of
+Python 3.11 renders 12% faster than this pyenv build (docs/documents.md).
 """
 
 from __future__ import annotations
@@ -36,7 +45,6 @@ import os
 import platform
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import duckdb

@@ -12,12 +12,12 @@ from PIL import Image
 from pypdf import PdfReader
 
 from dagster_project.lib.documents.formatting import Formatter
-from dagster_project.lib.documents.html import LOCALES_DIR
+from dagster_project.lib.documents.html import LOCALES_DIR, HtmlRenderer
 from dagster_project.lib.documents.loading import load_invoice_documents
 from dagster_project.lib.documents.locales import SUPPORTED, for_code, load_labels
 from dagster_project.lib.documents.manifest import file_stem
 from dagster_project.lib.documents.pdf import write_pdf
-from dagster_project.lib.documents.publish import publish_documents
+from dagster_project.lib.documents.publish import publish_documents, render_one
 from dagster_project.lib.documents.sample import create_sample_warehouse
 
 INVOICES = 20  # two per sample customer: every locale, currency, a draft, a one-off invoice
@@ -171,3 +171,41 @@ def test_a_document_that_cannot_be_rendered_is_reported_and_the_others_are_writt
     # the failed document is not recorded, so the next run tries it again
     again = publish_documents([good, broken], tmp_path / "out", tmp_path, workers=1)
     assert (again.skipped, len(again.failures)) == (1, 1)
+
+
+def test_a_long_invoice_has_its_footer_and_page_number_on_every_page_and_reads_in_order(
+    tmp_path,
+):
+    # Fee rows are laid out as positioned blocks (styles.css): the PDF must still draw, and
+    # text extraction read, the fee lines before the totals, and break pages between rows.
+    warehouse = create_sample_warehouse(tmp_path / "w.duckdb", invoices=3)
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        invoice = next(doc for doc in load_invoice_documents(con) if doc["number"] == "RB-001-001")
+    long = copy.deepcopy(invoice)
+    (section,) = long["sections"]
+    section["fees"] = [
+        {**fee, "name": f"{fee['name']} {number:02d}"}
+        for number, fee in enumerate(section["fees"] * 15, start=1)
+    ]
+    render_one(long, "long", tmp_path, renderer=HtmlRenderer())
+    pages = [normalized(page.extract_text()) for page in PdfReader(tmp_path / "long.pdf").pages]
+    assert len(pages) >= 3  # 60 fee lines
+    footer = normalized(long["organization"]["invoice_footer"])
+    for number, text in enumerate(pages, start=1):
+        assert footer in text
+        assert text.endswith(f"{number} / {len(pages)}")
+    text = " ".join(pages)
+    formatter = Formatter(for_code("en").babel, "USD")
+    positions = [text.index(f"{fee['name']} ") for fee in section["fees"]]
+    assert positions == sorted(positions) and len(positions) == 60
+    for fee, start in zip(section["fees"], positions, strict=True):
+        line = text[start : start + 120]  # the name, its filter or groups, then its figures
+        figures = [
+            formatter.units(fee["units"]),
+            normalized(formatter.unit_price(fee["unit_price"])),
+            normalized(formatter.percent(fee["taxes_rate"])),
+            normalized(formatter.money(fee["amount_cents"])),
+        ]
+        assert " ".join(figures) in line, (fee["name"], line)
+    total = f"Total due {normalized(formatter.money(long['total_amount_cents']))}"
+    assert text.index(total) > positions[-1]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import shutil
 from html import unescape
+from xml.etree import ElementTree
 
 import duckdb
 import jinja2
@@ -14,7 +15,7 @@ from babel import Locale
 from dagster_project.lib.documents.formatting import Formatter
 from dagster_project.lib.documents.html import LOCALES_DIR, TEMPLATES_DIR, HtmlRenderer
 from dagster_project.lib.documents.loading import load_credit_note_documents, load_invoice_documents
-from dagster_project.lib.documents.locales import SUPPORTED, for_code
+from dagster_project.lib.documents.locales import SUPPORTED, for_code, load_labels
 from dagster_project.lib.documents.sample import LOGO_DATA_URI, MARKUP_NAME, create_sample_warehouse
 
 
@@ -155,5 +156,47 @@ def test_a_credit_note_is_rendered_from_billing_credit_notes_when_the_marts_have
         (note,) = load_credit_note_documents(con, invoices)
     text = _text(HtmlRenderer().render(note))
     assert "Credit note" in text and "RB-001-001-CN001" in text
+    # well-formed, so that the PDF writer parses it with expat (pdf.py)
+    assert ElementTree.fromstring(HtmlRenderer().render_page(note)).tag == "html"
     assert "Order change" in text
     assert "Total credited $10.73" in text
+
+
+def test_the_widest_number_label_and_date_of_every_locale_fit_their_columns(renderer):
+    # The number and dates of the header are two blocks of lines side by side (labels, values)
+    # without wrapping, so that their lines stay paired: each line must fit its column. The
+    # widest dates are September's (es: "28 de septiembre de 2024").
+    from datetime import date
+
+    from dagster_project.lib.documents.pdf import weasyprint_module
+
+    labels = load_labels(LOCALES_DIR)
+    weasyprint = weasyprint_module()
+    stylesheet = weasyprint.CSS(string=renderer.stylesheet)
+
+    def blocks(box):
+        if type(box).__name__ == "BlockBox" and box.element_tag == "p":
+            yield box
+        for child in getattr(box, "children", ()):
+            yield from blocks(child)
+
+    checked = 0
+    for code in SUPPORTED:
+        keys = ("invoice_number", "credit_note_number", "original_invoice", "issuing_date")
+        label_lines = [labels[code][key] for key in keys]
+        formatter = Formatter(for_code(code).babel, "EUR")
+        value_lines = ["RB-001-001-CN001"] + [
+            formatter.date(date(2024, month, 28)) for month in range(1, 13)
+        ]
+        html = (
+            '<html><body><header class="header"><div class="title"><div class="facts">'
+            f'<p class="facts-labels">{chr(10).join(label_lines)}</p>'
+            f'<p class="facts-values">{chr(10).join(value_lines)}</p>'
+            "</div></div></header></body></html>"
+        )
+        (page,) = weasyprint.HTML(string=html).render(stylesheets=[stylesheet]).pages
+        for block in blocks(page._page_box):
+            for line in block.children:
+                assert line.width <= block.width, (code, line.children[0].text, block.width)
+                checked += 1
+    assert checked == len(SUPPORTED) * (4 + 13)

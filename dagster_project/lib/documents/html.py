@@ -21,6 +21,7 @@ TEMPLATES_DIR = DOCUMENTS_DIR / "templates"
 LOCALES_DIR = DOCUMENTS_DIR / "locales"
 
 _TEMPLATES = {"invoice": "invoice.html", "credit_note": "credit_note.html"}
+_HEAD_END = "</head>"
 
 
 def _fill(text: str, **values: object) -> str:
@@ -64,6 +65,14 @@ class HtmlRenderer:
     ) -> str:
         """The document as a self-contained HTML page (styles inline, logo as a data URI);
         `inline_styles=False` leaves the stylesheet out, for the PDF writer."""
+        page = self.render_page(document, locale, logo)
+        return self.with_styles(page) if inline_styles else page
+
+    def render_page(
+        self, document: dict, locale: DocumentLocale | None = None, logo: str | None = None
+    ) -> str:
+        """The document's HTML without its stylesheet: the PDF writer's input (it is given the
+        stylesheet parsed once per process), and the HTML file once `with_styles` adds it."""
         locale = locale or document_locale(document)
         customer = document["customer"]
         formatter = Formatter(
@@ -81,11 +90,18 @@ class HtmlRenderer:
             fmt=formatter,
             lang=locale.html_lang,
             logo=logo,
-            inline_styles=inline_styles,
             is_draft=document.get("status") == "draft",
             show_tax_rate=_any_taxed_fee(document),
             country_name=lambda code: territories.get(str(code).upper(), code),
         )
+
+    def with_styles(self, page: str) -> str:
+        """A page of `render_page` with the stylesheet inlined in its head: the HTML file, made
+        from the same rendering as the PDF rather than a second one."""
+        head, marker, rest = page.partition(_HEAD_END)
+        if not marker:
+            raise ValueError(f"the document template has no {_HEAD_END}: nowhere to put styles")
+        return f"{head}<style>\n{self.stylesheet}</style>\n{marker}{rest}"
 
 
 def _any_taxed_fee(document: dict) -> bool:

@@ -85,12 +85,9 @@ def render_one(
     """`{stem}.html` and `{stem}.pdf` for one document; returns the label locale used."""
     renderer = renderer or _renderer(str(TEMPLATES_DIR), str(LOCALES_DIR))
     locale = for_code(locale_code) if locale_code else document_locale(document)
-    _write_text(output_dir / f"{stem}.html", renderer.render(document, locale, logo))
-    write_pdf(
-        renderer.render(document, locale, logo, inline_styles=False),
-        output_dir / f"{stem}.pdf",
-        renderer.stylesheet,
-    )
+    page = renderer.render_page(document, locale, logo)  # once, for both files
+    _write_text(output_dir / f"{stem}.html", renderer.with_styles(page))
+    write_pdf(page, output_dir / f"{stem}.pdf", renderer.stylesheet)
     return locale.labels
 
 
