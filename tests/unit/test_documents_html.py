@@ -79,6 +79,16 @@ def test_a_draft_is_watermarked_and_a_finalized_invoice_is_not(documents, render
     assert 'class="watermark"' not in renderer.render(final)
 
 
+def test_a_voided_invoice_is_watermarked_and_says_it_is_not_due(documents, renderer):
+    final = next(d for d in documents if d["status"] == "finalized")
+    voided = {**final, "status": "voided"}
+    text = _text(renderer.render(voided))
+    assert 'class="watermark"' in renderer.render(voided)
+    assert "VOIDED" in text and "Voided: this invoice was cancelled and is not due." in text
+    french = {**_by_number(documents, "RB-002-001"), "status": "voided"}  # cust_fr
+    assert "ANNULÉE" in _text(renderer.render(french))
+
+
 def test_fee_lines_show_name_units_unit_price_filter_and_group_values(documents, renderer):
     doc = next(
         d for d in documents if any(line["groups"] for s in d["sections"] for line in s["fees"])

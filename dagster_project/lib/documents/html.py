@@ -91,6 +91,7 @@ class HtmlRenderer:
             lang=locale.html_lang,
             logo=logo,
             is_draft=document.get("status") == "draft",
+            is_voided=document.get("status") == "voided",
             show_tax_rate=_any_taxed_fee(document),
             country_name=lambda code: territories.get(str(code).upper(), code),
         )
