@@ -30,3 +30,17 @@ tax_assignments as (
     from plan_tax_overrides
 )
 {%- endmacro %}
+
+
+
+{#- A fee's (or usage row's) tax columns from its summed taxes `alias`
+    (taxes_rate, taxes_precise_amount_cents; no row: untaxed): the rate, the
+    unrounded taxes, and taxes_amount_cents rounded once, half away from zero. -#}
+{% macro tax_total_columns(alias) -%}
+        coalesce({{ alias }}.taxes_rate, cast(0 as {{ type_precise() }})) as taxes_rate,
+        coalesce(
+            {{ alias }}.taxes_precise_amount_cents, cast(0 as {{ type_precise() }})
+        ) as taxes_precise_amount_cents,
+        cast(round(coalesce({{ alias }}.taxes_precise_amount_cents, 0), 0) as bigint)
+            as taxes_amount_cents
+{%- endmacro %}

@@ -108,12 +108,7 @@ usage_taxes as (
 current_usage_taxed as (
     select
         current_usage.*,
-        coalesce(usage_taxes.taxes_rate, cast(0 as {{ type_precise() }})) as taxes_rate,
-        coalesce(
-            usage_taxes.taxes_precise_amount_cents, cast(0 as {{ type_precise() }})
-        ) as taxes_precise_amount_cents,
-        cast(round(coalesce(usage_taxes.taxes_precise_amount_cents, 0), 0) as bigint)
-            as taxes_amount_cents
+        {{ tax_total_columns('usage_taxes') }}
     from current_usage
     left join usage_taxes
         on current_usage.usage_id = usage_taxes.usage_id

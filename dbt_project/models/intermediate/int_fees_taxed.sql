@@ -30,12 +30,7 @@ taxes_per_fee as (
 fees_taxed as (
     select
         fees.*,
-        coalesce(taxes_per_fee.taxes_rate, cast(0 as {{ type_precise() }})) as taxes_rate,
-        coalesce(
-            taxes_per_fee.taxes_precise_amount_cents, cast(0 as {{ type_precise() }})
-        ) as taxes_precise_amount_cents,
-        cast(round(coalesce(taxes_per_fee.taxes_precise_amount_cents, 0), 0) as bigint)
-            as taxes_amount_cents
+        {{ tax_total_columns('taxes_per_fee') }}
     from fees
     left join taxes_per_fee
         on fees.fee_id = taxes_per_fee.fee_id

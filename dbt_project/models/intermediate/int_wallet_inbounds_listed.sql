@@ -61,10 +61,7 @@ interval_rules as (
         rules.granted_credits,
         customers.timezone,
         -- top-ups stop at the rule's expiration or the wallet's, the earlier
-        least(
-            coalesce(rules.expiration_at, wallets.expiration_at),
-            coalesce(wallets.expiration_at, rules.expiration_at)
-        ) as top_ups_end_at,
+        least(rules.expiration_at, wallets.expiration_at) as top_ups_end_at,  -- least skips nulls
         {{ local_date('wallets.created_at', 'customers.timezone') }} as wallet_created_date,
         {{ local_date('coalesce(rules.started_at, wallets.created_at)', 'customers.timezone') }} as anchor_date,
         {{ local_date(billing_as_of(), 'customers.timezone') }} as as_of_date
