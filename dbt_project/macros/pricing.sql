@@ -82,3 +82,49 @@ ranges_parsed as (
     from ranges_unnested
 )
 {%- endmacro %}
+
+
+{#- The percentage model's amount of `units` over `events` events, given the
+    free units and free events of their running totals (Lago
+    ChargeModels::PercentageService): (units - free units) x rate, none when the
+    free units cover them, + paying events x fixed_amount, none without units.
+    Reads rate_fraction and fixed_amount from the row. -#}
+{% macro percentage_prefix_amount(units, events, free_units, free_events) -%}
+    cast(
+        case
+            when {{ free_units }} > {{ units }} then 0
+            else ({{ units }} - {{ free_units }}) * rate_fraction
+        end
+        + case
+            when {{ units }} = 0 or {{ free_events }} >= {{ events }} then 0
+            else ({{ events }} - {{ free_events }}) * fixed_amount
+        end
+        as {{ type_precise() }}
+    )
+{%- endmacro %}
+
+
+{#- An amount held within a per-transaction minimum and maximum (either may be
+    null: no bound). -#}
+{% macro clamp_amount(amount, min_amount, max_amount) -%}
+    case
+        when {{ amount }} < {{ min_amount }} then {{ min_amount }}
+        when {{ amount }} > {{ max_amount }} then {{ max_amount }}
+        else {{ amount }}
+    end
+{%- endmacro %}
+
+
+{#- Whether a charge bills each event on receipt: pay in advance, on a metric
+    Lago lets pay in advance (count, sum, unique count) and a model it can
+    price per event (not volume). Any other pay-in-advance charge is billed
+    with its period, and assert_catalog_uses_only_supported_features warns. -#}
+{% macro is_billed_per_event(is_pay_in_advance, aggregation_type, charge_model) -%}
+    (
+        {{ is_pay_in_advance }}
+        and {{ aggregation_type }} in ('count_agg', 'sum_agg', 'unique_count_agg')
+        and {{ charge_model }} in (
+            'standard', 'package', 'graduated', 'graduated_percentage', 'percentage', 'dynamic'
+        )
+    )
+{%- endmacro %}

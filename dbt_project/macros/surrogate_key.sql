@@ -24,3 +24,19 @@
 {% macro one_off_invoice_id(one_off_invoice_id) -%}
     {{ surrogate_key(["'one_off'", one_off_invoice_id]) }}
 {%- endmacro %}
+
+
+{#- The id of the priced running total of a pay-in-advance bucket (a usage row)
+    at `units`: int_usage_priceable writes it, int_charges_in_advance_priced
+    reads its price back. -#}
+{% macro in_advance_snapshot_id(usage_id, units) -%}
+    {{ surrogate_key(["'in_advance'", usage_id, 'cast(' ~ units ~ ' as ' ~ type_precise() ~ ')']) }}
+{%- endmacro %}
+
+
+{#- The id of the invoice of one pay-in-advance charge's fee for one event
+    (Lago Invoices::CreatePayInAdvanceChargeService: an invoice per event and
+    charge). -#}
+{% macro advance_charge_invoice_id(charge_id, event_id) -%}
+    {{ surrogate_key(["'advance_charges'", charge_id, event_id]) }}
+{%- endmacro %}

@@ -88,8 +88,9 @@ FEATURE_ISSUE: dict[str, str | None] = {
     # the termination invoice (its charges period is inclusive of terminated_at); built: the
     # last period of a version ended inside it takes its end instant (int_events_validated)
     "event_at_termination_instant": BUILT,
-    # Usage in advance and in progress
-    "pay_in_advance_charge": USAGE_IN_ADVANCE,
+    # Usage in advance and in progress (built: pay-in-advance charges, each event billed on
+    # its own invoice; the commitment cases count their fees in the true-up)
+    "pay_in_advance_charge": BUILT,
 }
 
 # Features a case needs that detection cannot see (case id -> extra features).
@@ -103,26 +104,7 @@ CASE_FEATURES: dict[str, frozenset[str]] = {
 
 # Features a case names but whose numbers do not depend on them: Lago's expected output is
 # what a pipeline without the feature produces too (case id -> features, why).
-CASE_UNEXERCISED: dict[str, tuple[frozenset[str], str]] = {
-    # Pricing and billing periods: commitment cases whose asserted true-up only sums the fees
-    # of the year. Lago bills the pay-in-advance charges per event; billed in arrears with each
-    # month they add up to the same fees of the year, and the recurring metric has no event.
-    "minimum_commitment_in_advance_anniversary_yearly_bill_charges_monthly": (
-        frozenset({"pay_in_advance_charge"}),
-        "the true-up counts the in-advance charges' fees of the year: per event or per month, "
-        "the same sum",
-    ),
-    "minimum_commitment_in_arrears_anniversary_yearly_bill_charges_monthly": (
-        frozenset({"pay_in_advance_charge"}),
-        "the true-up counts the in-advance charges' fees of the year: per event or per month, "
-        "the same sum",
-    ),
-    "minimum_commitment_in_arrears_calendar_yearly_bill_charges_monthly": (
-        frozenset({"pay_in_advance_charge"}),
-        "the true-up counts the in-advance charges' fees of the year: per event or per month, "
-        "the same sum",
-    ),
-}
+CASE_UNEXERCISED: dict[str, tuple[frozenset[str], str]] = {}
 
 
 def case_features(case_id: str, detected: frozenset[str]) -> frozenset[str]:

@@ -55,6 +55,10 @@ fees_rounded as (
         aggregation_type,
         charge_model,
         is_pay_in_advance,
+        -- billed per event (int_charges_in_advance_priced), not with the period
+        -- unless its metric is recurring
+        {{ is_billed_per_event('is_pay_in_advance', 'aggregation_type', 'charge_model') }} as is_billed_per_event,
+        is_recurring,
         is_invoiceable,
         currency,
         charge_filter_id,

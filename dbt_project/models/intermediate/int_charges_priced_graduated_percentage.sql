@@ -19,7 +19,7 @@ usage as (
         usage_id,
         units,
         pricing_properties -> 'graduated_percentage_ranges' as ranges
-    from {{ ref('int_usage_aggregated') }}
+    from {{ ref('int_usage_priceable') }}
     where charge_model = 'graduated_percentage'
 ),
 

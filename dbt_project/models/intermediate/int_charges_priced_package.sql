@@ -14,7 +14,7 @@ usage as (
         {{ json_decimal('pricing_properties', "'amount'") }} as package_amount,
         coalesce({{ json_decimal('pricing_properties', "'free_units'") }}, 0) as free_units,
         {{ json_decimal('pricing_properties', "'package_size'") }} as package_size
-    from {{ ref('int_usage_aggregated') }}
+    from {{ ref('int_usage_priceable') }}
     where charge_model = 'package'
 ),
 

@@ -13,7 +13,7 @@ usage as (
         usage_id,
         units,
         pricing_properties
-    from {{ ref('int_usage_aggregated') }}
+    from {{ ref('int_usage_priceable') }}
     where charge_model = 'standard'
 ),
 

@@ -11,7 +11,8 @@
 --   version is in the period to its end or termination, Lago's day count);
 -- - true-up = commitment - the amount_cents of every fee of the period (the
 --   subscription fee, wherever it was billed, and every charge fee and
---   charge true-up of its charges periods), when positive;
+--   charge true-up of its charges periods, a pay-in-advance charge's fees
+--   of the events in them included), when positive;
 -- - it goes on the invoice billing the period's last charges: the invoice
 --   closing the period in arrears, the next period's in advance (or the
 --   termination's); for an in-advance plan never on the subscription's first
@@ -72,15 +73,7 @@ charge_fees as (
         billing_period_id,
         amount_cents,
         precise_amount_cents
-    from {{ ref('int_charges_priced') }}
-    where is_invoiceable
-    union all
-    select
-        billing_period_id,
-        amount_cents,
-        precise_amount_cents
-    from {{ ref('int_charge_true_ups_computed') }}
-    where is_invoiceable
+    from {{ ref('int_charge_fees_unioned') }}
 ),
 
 first_invoices as (

@@ -41,7 +41,7 @@ invoices as (
         finalizing_at,
         billed_at
     from {{ ref('int_invoices_scheduled') }}
-    where status = 'finalized' and invoice_type = 'subscription'
+    where status = 'finalized' and invoice_type in ('subscription', 'advance_charges')
 ),
 
 fees as (

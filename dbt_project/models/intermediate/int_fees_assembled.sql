@@ -5,8 +5,12 @@
 -- Fees::ChargeService#should_persist_fee?), nor those of charges that are not
 -- invoiceable. Coupons and taxes come next: int_fees_discounted,
 -- int_fees_taxed.
--- TODO(Pay-in-advance charges): they are billed here, in arrears with the
--- period, instead of on an invoice per event.
+-- Pay-in-advance charges bill each event on its own invoice
+-- (int_charges_in_advance_priced; invoice_id null when the charge is not
+-- invoiceable: the fee is recorded only). The period's invoice leaves them
+-- out, except a recurring metric's, billed in full every period (Lago
+-- Invoices::CalculateFeesService#create_charges_fees skips pay_in_advance
+-- charges of non-recurring metrics).
 
 with
 
@@ -41,6 +45,7 @@ charge_fees as (
             and int_charges_priced.charges_to_datetime = invoice_subscriptions.billed_at
     where
         int_charges_priced.is_invoiceable
+        and not (int_charges_priced.is_billed_per_event and not int_charges_priced.is_recurring)
         and (
             int_charges_priced.units <> 0
             or int_charges_priced.amount_cents <> 0
@@ -72,8 +77,9 @@ commitment_fees as (
             and int_commitment_fees_computed.billed_at = invoice_subscriptions.billed_at
 ),
 
-add_on_fees as (
-    select * from {{ ref('int_add_on_fees_computed') }}
+fees_on_own_invoices as (
+    -- add-on fees of one-off invoices and each event's fee of a pay-in-advance charge
+    select * from {{ ref('int_fees_on_own_invoices') }}
 ),
 
 fees_unioned as (
@@ -81,6 +87,7 @@ fees_unioned as (
         subscription_fee_id as fee_id,
         invoice_id,
         'subscription' as fee_type,
+        is_pay_in_advance as pay_in_advance,
         external_customer_id,
         external_subscription_id,
         subscription_id,
@@ -112,6 +119,7 @@ fees_unioned as (
         charge_fee_id as fee_id,
         invoice_id,
         'charge' as fee_type,
+        is_pay_in_advance as pay_in_advance,
         external_customer_id,
         external_subscription_id,
         subscription_id,
@@ -143,6 +151,7 @@ fees_unioned as (
         charge_true_up_fee_id as fee_id,
         invoice_id,
         'charge' as fee_type,
+        false as pay_in_advance,
         external_customer_id,
         external_subscription_id,
         subscription_id,
@@ -174,6 +183,7 @@ fees_unioned as (
         commitment_fee_id as fee_id,
         invoice_id,
         'commitment' as fee_type,
+        false as pay_in_advance,
         external_customer_id,
         external_subscription_id,
         subscription_id,
@@ -204,34 +214,7 @@ fees_unioned as (
 
     union all
 
-    select
-        add_on_fee_id as fee_id,
-        invoice_id,
-        'add_on' as fee_type,
-        external_customer_id,
-        cast(null as varchar) as external_subscription_id,
-        cast(null as varchar) as subscription_id,
-        cast(null as varchar) as plan_code,
-        add_on_code as code,
-        invoice_display_name,
-        description,
-        cast(null as varchar) as charge_id,
-        cast(null as varchar) as charge_model,
-        cast(null as varchar) as charge_filter_id,
-        cast(null as varchar) as filter_display_name,
-        '{}' as grouped_by,
-        units,
-        cast(null as bigint) as events_count,
-        precise_unit_amount,
-        precise_amount,
-        precise_amount_cents,
-        amount_cents,
-        currency,
-        issuing_date,
-        cast(null as timestamp) as from_datetime,
-        cast(null as timestamp) as to_datetime,
-        cast(null as timestamp) as to_datetime_inclusive
-    from add_on_fees
+    select * from fees_on_own_invoices
 )
 
 select * from fees_unioned

@@ -2,8 +2,10 @@
 -- when it is made and whether it is finalized by `as_of`. The steps of an
 -- invoice (coupons, taxes, credit notes, prepaid credits) need the order in
 -- which a customer's invoices are finalized before their totals exist.
--- - subscription invoices, one per (customer, currency, billing instant), and
---   one-off invoices;
+-- - subscription invoices, one per (customer, currency, billing instant),
+--   one-off invoices, and pay-in-advance charge invoices (advance_charges), one
+--   per event and charge, made at the event's timestamp
+--   (int_charges_in_advance_priced; Lago always finalizes them at once);
 -- - status: finalized once issuing_date + the grace period (customer's, else
 --   organization's; none for one-off invoices) is <= as_of, else draft
 --   (Customer#applicable_invoice_grace_period, Clock::FinalizeInvoicesJob);
@@ -34,6 +36,17 @@ one_off_invoices as (
     from {{ ref('int_one_off_invoices_resolved') }}
 ),
 
+in_advance_invoices as (
+    select distinct
+        invoice_id,
+        external_customer_id,
+        currency,
+        issuing_date,
+        billed_at
+    from {{ ref('int_charges_in_advance_priced') }}
+    where invoice_id is not null
+),
+
 customers as (
     select
         external_customer_id,
@@ -62,6 +75,15 @@ invoice_headers as (
         issuing_date,
         cast(issuing_date as timestamp) as billed_at
     from one_off_invoices
+    union all
+    select
+        invoice_id,
+        'advance_charges' as invoice_type,
+        external_customer_id,
+        currency,
+        issuing_date,
+        billed_at
+    from in_advance_invoices
 ),
 
 invoices_with_terms as (

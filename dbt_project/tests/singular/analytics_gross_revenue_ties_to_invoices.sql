@@ -1,7 +1,8 @@
 -- Gross revenue ties back to billing.invoices exactly: for every issuing month
 -- and currency, amount_cents and invoices_count equal the finalized invoices'
--- total_amount_cents and count, and no finalized invoice's month is missing
--- (or invented). Returns the months and currencies that differ.
+-- total_amount_cents and count (plus the pay-in-advance fees recorded without
+-- an invoice, which count no invoice), and no month is missing (or invented).
+-- Returns the months and currencies that differ.
 {{ config(meta={'dagster': {'ref': {'name': 'gross_revenue'}}}) }}
 
 with
@@ -19,10 +20,17 @@ invoices as (
     select
         cast({{ dbt.date_trunc('month', 'issuing_date') }} as date) as month,
         currency,
-        sum(total_amount_cents) as amount_cents,
-        count(*) as invoices_count
-    from {{ ref('invoices') }}
-    where status = 'finalized'
+        sum(amount_cents) as amount_cents,
+        sum(invoices_count) as invoices_count
+    from (
+        select issuing_date, currency, total_amount_cents as amount_cents, 1 as invoices_count
+        from {{ ref('invoices') }}
+        where status = 'finalized'
+        union all
+        select issuing_date, currency, amount_cents, 0 as invoices_count
+        from {{ ref('fees') }}
+        where invoice_id is null and pay_in_advance
+    ) as revenue_items
     group by 1, 2
 ),
 

@@ -8,9 +8,15 @@ with
 
 charges as (
     select
-        charge_id,
-        is_pay_in_advance
-    from {{ ref('stg_raw__charges') }}
+        charges.charge_id,
+        charges.is_pay_in_advance,
+        charges.is_prorated,
+        charges.charge_model,
+        charges.min_amount_cents,
+        billable_metrics.aggregation_type
+    from {{ ref('stg_raw__charges') }} as charges
+    left join {{ ref('stg_raw__billable_metrics') }} as billable_metrics
+        on charges.billable_metric_code = billable_metrics.billable_metric_code
 ),
 
 subscriptions as (
@@ -29,11 +35,29 @@ wallet_recurring_rules as (
 ),
 
 unsupported_features as (
+    -- pay-in-advance charges: what Lago itself refuses (Charge#validate_pay_in_advance,
+    -- BillableMetric::AGGREGATION_TYPES_PAYABLE_IN_ADVANCE, min_amount_cents must be 0)
+    -- is billed with its period as an in-arrears charge; a prorated one is priced
+    -- unprorated per event; a minimum spend is not applied
     select
         charge_id as object_id,
-        'pay_in_advance charge' as feature,
-        'Pay-in-advance charges' as issue
-    from charges where is_pay_in_advance
+        case
+            when aggregation_type not in ('count_agg', 'sum_agg', 'unique_count_agg')
+                then 'pay_in_advance charge on a ' || aggregation_type || ' metric (billed with its period)'
+            when charge_model = 'volume' then 'pay_in_advance volume charge (billed with its period)'
+            when is_prorated then 'prorated pay_in_advance charge (each event priced unprorated)'
+            else 'pay_in_advance charge with min_amount_cents (not applied)'
+        end as feature,
+        'Usage in advance and in progress' as issue
+    from charges
+    where
+        is_pay_in_advance
+        and (
+            aggregation_type not in ('count_agg', 'sum_agg', 'unique_count_agg')
+            or charge_model = 'volume'
+            or is_prorated
+            or min_amount_cents > 0
+        )
 
     union all
 

@@ -27,6 +27,8 @@ fees as (
         sum(precise_coupons_amount) as precise_coupons_amount,
         count(*) as fees_count
     from {{ ref('fees') }}
+    -- a pay-in-advance fee recorded without an invoice belongs to none
+    where invoice_id is not null
     group by 1
 ),
 
@@ -112,7 +114,7 @@ mismatches as (
         - credit_notes_amount_cents - prepaid_credit_amount_cents
         and total_amount_cents >= 0
         and (
-            (status in ('finalized', 'voided') and invoice_type = 'subscription')
+            (status in ('finalized', 'voided') and invoice_type in ('subscription', 'advance_charges'))
             or coupons_amount_cents + credit_notes_amount_cents + prepaid_credit_amount_cents = 0
         ),
         false

@@ -25,6 +25,9 @@ final as (
         grouped_by,
         units,
         events_count,
+        -- billed in advance: a pay-in-advance charge (on its event's invoice,
+        -- or recorded without one) or a pay-in-advance plan's subscription fee
+        pay_in_advance,
         precise_unit_amount,
         precise_amount,
         precise_amount_cents,
