@@ -146,12 +146,12 @@ def test_each_event_of_an_invoiceable_charge_has_its_own_invoice(in_advance):
     # Mar 1 bills February's in-arrears calls (1 x 0.50 = 50, VAT 10 -> 60) and not the
     # pay-in-advance charge, already billed per event.
     assert invoices == [
-        ("ADV-010-001", "subscription", "finalized", "2023-02-01", 0, 0, 0, 0),
-        ("ADV-010-002", "advance_charges", "finalized", "2023-02-15", 1000, 300, 140, 840),
-        ("ADV-010-003", "advance_charges", "finalized", "2023-02-17", 0, 0, 0, 0),
-        ("ADV-010-004", "advance_charges", "finalized", "2023-02-18", 400, 0, 80, 480),
-        ("ADV-010-005", "subscription", "finalized", "2023-03-01", 50, 0, 10, 60),
-        ("ADV-010-006", "subscription", "finalized", "2023-04-01", 0, 0, 0, 0),
+        ("ADV-011-001", "subscription", "finalized", "2023-02-01", 0, 0, 0, 0),
+        ("ADV-011-002", "advance_charges", "finalized", "2023-02-15", 1000, 300, 140, 840),
+        ("ADV-011-003", "advance_charges", "finalized", "2023-02-17", 0, 0, 0, 0),
+        ("ADV-011-004", "advance_charges", "finalized", "2023-02-18", 400, 0, 80, 480),
+        ("ADV-011-005", "subscription", "finalized", "2023-03-01", 50, 0, 10, 60),
+        ("ADV-011-006", "subscription", "finalized", "2023-04-01", 0, 0, 0, 0),
     ]
     # an advance_charges invoice names the subscription and the charges period of its event
     periods = in_advance.query(
@@ -159,7 +159,7 @@ def test_each_event_of_an_invoiceable_charge_has_its_own_invoice(in_advance):
         select cast(s.charges_from_datetime as varchar), cast(s.charges_to_datetime as varchar),
                s.has_subscription_fee
         from billing.invoice_subscriptions s join billing.invoices i using (invoice_id)
-        where i.number = 'ADV-010-002'
+        where i.number = 'ADV-011-002'
         """
     )
     assert periods == [("2023-02-01 00:00:00", "2023-02-28 23:59:59", False)]
@@ -189,8 +189,27 @@ def test_fees_recorded_without_an_invoice_count_in_gross_revenue(in_advance):
     # Lago's gross revenue adds the pay-in-advance fees that no invoice carries, by the month
     # they are made: February's non-invoiceable fees of the fixture, by hand:
     # count 2000 + unique 3600 + package 20000 + graduated 13 + percentages 115 + 105 + 575
-    # + 215 + 0 = 26623, plus February's invoices (840 + 0 + 480 + 600 + 0) = 1920
+    # + 215 + 0 = 26623, plus February's invoices (cu_sum 840 + 0 + 480, cu_recurring 600 + 0,
+    # cu_recurring_ended 600) = 2520
     (february,) = in_advance.query(
         "select amount_cents from analytics.gross_revenue where month = '2023-02-01' and currency = 'EUR'"
     )
-    assert february == (26623 + 1920,)
+    assert february == (26623 + 2520,)
+
+
+def test_a_terminated_subscription_does_not_re_bill_its_recurring_level(in_advance):
+    # By hand: +3 seats on Feb 10 -> 600 on its own invoice; Mar 1 bills the level, 3 x 2.00
+    # = 600; the termination on Mar 20 starts no period, so its invoice re-bills nothing
+    # (Lago: CalculateFeesService#should_not_create_charge_fee?)
+    invoices = in_advance.query(
+        """
+        select invoice_type, cast(issuing_date as varchar), fees_amount_cents
+        from billing.invoices where external_customer_id = 'cu_recurring_ended' order by number
+        """
+    )
+    assert invoices == [
+        ("subscription", "2023-02-01", 0),
+        ("advance_charges", "2023-02-10", 600),
+        ("subscription", "2023-03-01", 600),
+        ("subscription", "2023-03-20", 0),
+    ]

@@ -16,7 +16,7 @@ period_charge_fees as (
         amount_cents,
         precise_amount_cents
     from {{ ref('int_charges_priced') }}
-    where is_invoiceable and not (is_billed_per_event and not is_recurring)
+    where is_invoiceable and not is_left_off_period_invoice
 ),
 
 event_charge_fees as (

@@ -18,7 +18,9 @@ billing_periods as (
         charges_to_datetime,
         charges_to_datetime_inclusive,
         charges_issuing_date,
-        full_period_days
+        full_period_days,
+        ended_at,
+        ended_by
     from {{ ref('int_billing_periods_generated') }}
 ),
 
@@ -84,6 +86,11 @@ charge_periods as (
         billing_periods.charges_to_datetime,
         billing_periods.charges_to_datetime_inclusive,
         billing_periods.charges_issuing_date,
+        -- why the subscription version ends where this charges period does
+        -- (termination, ending_at, upgrade, downgrade), null when it goes on
+        case
+            when billing_periods.charges_to_datetime = billing_periods.ended_at then billing_periods.ended_by
+        end as version_ended_by,
         -- Lago's charges_duration: the days of the full billing period, even
         -- when the subscription starts or ends inside it (weighted_sum_agg
         -- divides by it; Subscriptions::Dates::*Service#compute_charges_duration)

@@ -58,6 +58,15 @@ fees_rounded as (
         -- billed per event (int_charges_in_advance_priced), not with the period
         -- unless its metric is recurring
         {{ is_billed_per_event('is_pay_in_advance', 'aggregation_type', 'charge_model') }} as is_billed_per_event,
+        -- left off the period's invoice: billed per event, and either not
+        -- recurring or ending with the subscription (Lago re-bills a recurring
+        -- one for the period starting, so not when none starts: a termination
+        -- or an upgrade; Invoices::CalculateFeesService#should_not_create_charge_fee?)
+        {{ is_billed_per_event('is_pay_in_advance', 'aggregation_type', 'charge_model') }}
+        and (
+            not is_recurring
+            or coalesce(version_ended_by, '') in ('termination', 'ending_at', 'upgrade')
+        ) as is_left_off_period_invoice,
         is_recurring,
         is_invoiceable,
         currency,

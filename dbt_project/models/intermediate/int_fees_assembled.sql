@@ -45,7 +45,7 @@ charge_fees as (
             and int_charges_priced.charges_to_datetime = invoice_subscriptions.billed_at
     where
         int_charges_priced.is_invoiceable
-        and not (int_charges_priced.is_billed_per_event and not int_charges_priced.is_recurring)
+        and not int_charges_priced.is_left_off_period_invoice
         and (
             int_charges_priced.units <> 0
             or int_charges_priced.amount_cents <> 0

@@ -115,6 +115,7 @@ usage_joined_to_charges as (
         usage_rounded.charges_to_datetime_inclusive,
         usage_rounded.charges_issuing_date,
         usage_rounded.charges_duration_days,
+        usage_rounded.version_ended_by,
         usage_rounded.rounded_units as units,
         -- unrounded by the metric: Lago's aggregation as its store returns it
         case
