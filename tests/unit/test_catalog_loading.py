@@ -558,3 +558,19 @@ def test_wallet_recurring_transaction_rules_become_one_row_each(tmp_path):
         ("main", 0, "interval", "monthly", "fixed", Decimal("10.5"), None, None),
         ("main", 1, "threshold", None, "fixed", None, Decimal("20"), Decimal("5")),
     ]
+
+
+def test_an_unchanged_catalog_is_read_once_per_process_and_a_changed_one_again(tmp_path):
+    # `billing run` reads the catalog for its default first day and again in its catalog
+    # asset: the second read of the same files is the first's result
+    first = catalog_of(tmp_path, **{"taxes.yaml": "taxes:\n  - {code: vat, name: VAT, rate: '20'}\n"})
+    assert read_catalog(tmp_path) is first
+    # a rewritten file (here longer) is read again, and so is a new one
+    (tmp_path / "catalog" / "taxes.yaml").write_text(
+        "taxes:\n  - {code: vat, name: VAT, rate: '20.5'}\n"
+    )
+    second = read_catalog(tmp_path)
+    assert second is not first
+    assert one(second, "taxes", code="vat")["rate"] == Decimal("20.5")
+    (tmp_path / "catalog" / "more.yaml").write_text("taxes:\n  - {code: gst, name: GST, rate: '5'}\n")
+    assert {row["code"] for row in read_catalog(tmp_path).rows["taxes"]} == {"vat", "gst"}
