@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import date, datetime
 
 import duckdb
 import pytest
@@ -12,6 +12,7 @@ from dagster_project.defs.checks.event_expectations import (
     EVENTS_FRAME_SQL,
     MAX_ROWS,
     SAMPLED_FRAME_SQL,
+    count_sql,
     frame_sql,
     outcomes,
     report,
@@ -121,3 +122,23 @@ def test_the_report_says_what_was_validated(clean_events):
     text = report(lines, validated=len(frame), landed=10_000_000)
     assert text.startswith("Validated 4 of 10,000,000 landed events (a reservoir sample")
     assert "| expect_column_values_to_be_in_set | code | **FAIL** |" in text
+
+
+def test_a_run_validates_the_days_it_landed_and_counts_duplicates_of_earlier_days():
+    con = _warehouse(
+        [
+            {"transaction_id": "t1", "timestamp": datetime(2024, 3, 1, 12)},
+            {"transaction_id": "t9", "timestamp": datetime(2024, 3, 1, 13)},
+            # landed on Mar 2: a resend of Mar 1's t1 (a duplicate), and a new t2
+            {"transaction_id": "t1", "timestamp": datetime(2024, 3, 2, 8)},
+            {"transaction_id": "t2", "timestamp": datetime(2024, 3, 2, 9)},
+            {"transaction_id": "t3", "timestamp": datetime(2024, 3, 3, 0)},
+        ]
+    )
+    days = (date(2024, 3, 2), date(2024, 3, 2))
+    assert con.execute(count_sql(days)).fetchone()[0] == 2
+    frame = con.execute(frame_sql(2, days)).df()
+    assert sorted(zip(frame.transaction_id, frame.is_duplicate, strict=True)) == [("t1", 1), ("t2", 0)]
+    # without days: the whole history, 5 events, the same one duplicate
+    assert con.execute(count_sql()).fetchone()[0] == 5
+    assert con.execute(frame_sql(5)).df().is_duplicate.sum() == 1

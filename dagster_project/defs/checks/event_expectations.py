@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
 # Lago's numeric aggregations and their rule (reference/metering-and-pricing.md §1).
 NUMERIC_AGGREGATIONS = ("sum_agg", "max_agg", "latest_agg", "weighted_sum_agg")
@@ -31,7 +31,7 @@ REQUIRED_COLUMNS = ("transaction_id", "external_subscription_id", "code", "times
 # Every landed event with what the expectations read; is_duplicate over all events.
 # The aggregation property is '' when a numeric metric's event lacks it, null when the
 # metric is not numeric (expectations skip nulls).
-EVENTS_FRAME_SQL = f"""
+_FRAME_TEMPLATE = f"""
 with metrics as (
     select code, aggregation_type, field_name from raw.billable_metrics
 ),
@@ -53,19 +53,53 @@ events as (
             ) > 1 then 1 else 0
         end as is_duplicate
     from raw.events as events
-    left join metrics on events.code = metrics.code
+    left join metrics on events.code = metrics.code{{events_filter}}
 )
-select * from events
+select * from events{{frame_filter}}
 """
+EVENTS_FRAME_SQL = _FRAME_TEMPLATE.format(events_filter="", frame_filter="")
 SAMPLED_FRAME_SQL = (
     f"select * from ({EVENTS_FRAME_SQL}) using sample reservoir({MAX_ROWS} rows) "
     f"repeatable ({SAMPLE_SEED})"
 )
 
 
-def frame_sql(events_count: int) -> str:
-    """The query for the validated frame: every event, or a sample above MAX_ROWS."""
-    return EVENTS_FRAME_SQL if events_count <= MAX_ROWS else SAMPLED_FRAME_SQL
+def days_frame_sql(first_day: date, last_day: date) -> str:
+    """EVENTS_FRAME_SQL for the events of the UTC days a run landed: a nightly run validates
+    its day, not the whole history again. is_duplicate still looks at every event with the
+    same (subscription, transaction id), earlier days included."""
+    in_days = _in_days("events", first_day, last_day)
+    return _FRAME_TEMPLATE.format(
+        events_filter=f"""
+    where {in_days}
+        or (events.external_subscription_id, events.transaction_id) in (
+            select (events.external_subscription_id, events.transaction_id)
+            from raw.events as events
+            where {in_days}
+        )""",
+        frame_filter=f" where {in_days}",
+    )
+
+
+def _in_days(alias: str, first_day: date, last_day: date) -> str:
+    start, end = first_day.isoformat(), (last_day + timedelta(days=1)).isoformat()
+    return f"""{alias}."timestamp" >= timestamp '{start}' and {alias}."timestamp" < timestamp '{end}'"""
+
+
+def frame_sql(events_count: int, days: tuple[date, date] | None = None) -> str:
+    """The query for the validated frame: every event (of `days` when given), or a sample
+    above MAX_ROWS (events_count: how many the frame would hold)."""
+    full = EVENTS_FRAME_SQL if days is None else days_frame_sql(*days)
+    if events_count <= MAX_ROWS:
+        return full
+    return f"select * from ({full}) using sample reservoir({MAX_ROWS} rows) repeatable ({SAMPLE_SEED})"
+
+
+def count_sql(days: tuple[date, date] | None = None) -> str:
+    """How many landed events the frame covers."""
+    if days is None:
+        return "select count(*) from raw.events"
+    return f"select count(*) from raw.events as events where {_in_days('events', *days)}"
 
 
 def build_suite(metric_codes: list[str]):
