@@ -44,6 +44,9 @@ RECURRING_ALLOWED = ("sum_agg", "unique_count_agg", "weighted_sum_agg")
 WALLET_FEE_TYPES = ("subscription", "charge", "commitment", "add_on", "credit")
 
 as_document_numbering = enum("per_customer", "per_organization")
+# Ours, not Lago's: one invoice per event of a pay-in-advance charge (Lago), or one per
+# subscription and local day for all its pay-in-advance fees of that day.
+as_in_advance_charges_invoicing = enum("per_event", "daily")
 as_rounding_function = enum("round", "ceil", "floor")
 as_weighted_interval = enum("seconds")
 as_coupon_type = enum("fixed_amount", "percentage")
@@ -92,6 +95,7 @@ def parse_organization(node: Node, parsed: Parsed) -> None:
             "invoice_grace_period",
             "document_locale",
             "invoice_footer",
+            "in_advance_charges_invoicing",
         ),
         LAGO_READ_ONLY
         | {
@@ -107,7 +111,13 @@ def parse_organization(node: Node, parsed: Parsed) -> None:
     config = node.child("billing_configuration")
     if config is not None:
         config.check_keys(
-            ("invoice_grace_period", "document_locale", "invoice_footer"), {"vat_rate"}
+            (
+                "invoice_grace_period",
+                "document_locale",
+                "invoice_footer",
+                "in_advance_charges_invoicing",
+            ),
+            {"vat_rate"},
         )
     values = {
         name: node.get(name, as_str)
@@ -132,6 +142,10 @@ def parse_organization(node: Node, parsed: Parsed) -> None:
         or 0,
         "document_locale": configured(node, config, "document_locale", as_str),
         "invoice_footer": configured(node, config, "invoice_footer", as_str),
+        "in_advance_charges_invoicing": configured(
+            node, config, "in_advance_charges_invoicing", as_in_advance_charges_invoicing
+        )
+        or "per_event",
     }
     parsed.add("organization", node, values)
 

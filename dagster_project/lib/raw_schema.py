@@ -39,6 +39,7 @@ RAW_TABLES: dict[str, list[tuple[str, str]]] = {
         ("invoice_grace_period", "INTEGER"),
         ("document_locale", "VARCHAR"),
         ("invoice_footer", "VARCHAR"),
+        ("in_advance_charges_invoicing", "VARCHAR"),
         ("source_file", "VARCHAR"),
     ],
     "taxes": [

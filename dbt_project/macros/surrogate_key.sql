@@ -40,3 +40,10 @@
 {% macro advance_charge_invoice_id(charge_id, event_id) -%}
     {{ surrogate_key(["'advance_charges'", charge_id, event_id]) }}
 {%- endmacro %}
+
+
+{#- The id of the invoice of a subscription's pay-in-advance fees of one local day
+    (organization billing_configuration.in_advance_charges_invoicing: daily). -#}
+{% macro advance_charges_day_invoice_id(subscription_id, issuing_date) -%}
+    {{ surrogate_key(["'advance_charges_daily'", subscription_id, issuing_date]) }}
+{%- endmacro %}

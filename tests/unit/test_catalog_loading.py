@@ -303,6 +303,7 @@ def test_organization_defaults_when_absent(tmp_path):
             "invoice_grace_period": 0,
             "document_locale": None,
             "invoice_footer": None,
+            "in_advance_charges_invoicing": "per_event",
             "source_file": None,
         }
     ]

@@ -520,6 +520,13 @@ def test_decimal_with_more_places_than_the_warehouse_keeps_is_rejected(tmp_path)
             "global",
         ),
         (
+            "organization.yaml",
+            "in_advance_charges_invoicing: per_event",
+            "in_advance_charges_invoicing: weekly",
+            "organization.billing_configuration.in_advance_charges_invoicing",
+            "weekly",
+        ),
+        (
             "billable_metrics.yaml",
             "weighted_interval: seconds",
             "weighted_interval: hours",

@@ -20,7 +20,10 @@
 -- assert_catalog_uses_only_supported_features warns.
 -- A negative difference is a fee of 0 units and 0 amount, as any fee.
 -- invoice_id: the event's own invoice (advance_charge_invoice_id) when the
--- charge is invoiceable, else null (the fee is recorded only).
+-- charge is invoiceable, else null (the fee is recorded only). With the
+-- organization's in_advance_charges_invoicing `daily` (ours, not Lago's), a
+-- subscription's invoiceable fees of one local day share one invoice, made at
+-- the end of that day (so only once the day is over by as_of).
 
 with
 
@@ -58,6 +61,11 @@ subscriptions as (
         subscription_id,
         timezone
     from {{ ref('int_subscriptions_resolved') }}
+),
+
+organization as (
+    select in_advance_charges_invoicing
+    from {{ ref('stg_raw__organizations') }}
 ),
 
 unit_prices as (
@@ -292,11 +300,36 @@ priced_events as (
     select * from dynamic_priced_events
 ),
 
+events_dated as (
+    select
+        events_with_usage.*,
+        {{ local_date('events_with_usage.occurred_at', 'events_with_usage.timezone') }} as issuing_date,
+        organization.in_advance_charges_invoicing = 'daily' and events_with_usage.is_invoiceable
+            as is_invoiced_daily
+    from events_with_usage
+    cross join organization
+),
+
+events_billed as (
+    select
+        *,
+        -- the instant the fee's invoice is made: the event's, or the end of its
+        -- local day when invoiced daily
+        case
+            when is_invoiced_daily
+                then {{ local_day_start(dbt.dateadd('day', 1, 'issuing_date'), 'timezone') }}
+            else occurred_at
+        end as billed_at
+    from events_dated
+),
+
 fees as (
     select
         {{ surrogate_key(["'charge_in_advance'", 'events_with_usage.charge_id', 'events_with_usage.event_id']) }}
             as charge_in_advance_fee_id,
         case
+            when events_with_usage.is_invoiced_daily
+                then {{ advance_charges_day_invoice_id('events_with_usage.subscription_id', 'events_with_usage.issuing_date') }}
             when events_with_usage.is_invoiceable
                 then {{ advance_charge_invoice_id('events_with_usage.charge_id', 'events_with_usage.event_id') }}
         end as invoice_id,
@@ -324,19 +357,22 @@ fees as (
         events_with_usage.charges_from_datetime,
         events_with_usage.charges_to_datetime,
         events_with_usage.charges_to_datetime_inclusive,
-        events_with_usage.occurred_at as billed_at,
-        {{ local_date('events_with_usage.occurred_at', 'events_with_usage.timezone') }} as issuing_date,
+        events_with_usage.billed_at,
+        events_with_usage.issuing_date,
         events_with_usage.units_before,
         events_with_usage.units_after,
         priced_events.precise_amount < 0 as is_negative,
         events_with_usage.fee_units,
         priced_events.precise_amount as model_precise_amount
-    from events_with_usage
+    from events_billed as events_with_usage
     inner join priced_events
         on
             events_with_usage.event_id = priced_events.event_id
             and events_with_usage.charge_id = priced_events.charge_id
-    where events_with_usage.occurred_at < {{ billing_as_of() }}
+    where
+        events_with_usage.occurred_at < {{ billing_as_of() }}
+        -- a day's invoice waits for the day to end
+        and (not events_with_usage.is_invoiced_daily or events_with_usage.billed_at <= {{ billing_as_of() }})
 ),
 
 fees_rounded as (

@@ -28,6 +28,9 @@ renamed as (
         logo_url,
         document_locale,
         invoice_footer,
+        -- per_event (Lago: an invoice per event of a pay-in-advance charge) or daily
+        -- (one per subscription and local day)
+        coalesce(in_advance_charges_invoicing, 'per_event') as in_advance_charges_invoicing,
         source_file,
 
         ---------- numerics
