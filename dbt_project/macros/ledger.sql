@@ -47,7 +47,9 @@
 
 
 {% macro finalized_invoice_ids() -%}
-    select invoice_id from {{ ref('int_invoices_scheduled') }} where status = 'finalized'
+    {#- every invoice, threshold top-ups' credit invoices (decided by the wallet
+        walk, after int_invoices_scheduled) included -#}
+    select invoice_id from {{ ref('int_invoice_numbers_assigned') }} where is_finalized
 {%- endmacro %}
 
 

@@ -32,6 +32,8 @@ fees as (
         amount_cents,
         precise_coupons_amount_cents
     from {{ ref('int_fees_discounted') }}
+    -- bought credits are never taxed (Lago Fees::PaidCreditService: an advance)
+    where fee_type <> 'credit'
 ),
 
 {{ tax_assignment_ctes() }},

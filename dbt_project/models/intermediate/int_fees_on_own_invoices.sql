@@ -2,7 +2,8 @@
 -- billing instant, in int_fees_assembled's shape (it unions them with the
 -- rest): the add-on fees of one-off invoices, and the fee of each event of a
 -- pay-in-advance charge (int_charges_in_advance_priced; invoice_id null when
--- the charge is not invoiceable, the fee recorded only).
+-- the charge is not invoiceable, the fee recorded only), and the credit fee of
+-- each purchase of prepaid credits (int_credit_purchases_invoiced).
 {{ config(materialized='view') }}
 
 with
@@ -13,6 +14,10 @@ in_advance_fees as (
 
 add_on_fees as (
     select * from {{ ref('int_add_on_fees_computed') }}
+),
+
+credit_fees as (
+    select * from {{ ref('int_credit_purchases_invoiced') }}
 ),
 
 fees_unioned as (
@@ -77,6 +82,38 @@ fees_unioned as (
         cast(null as timestamp) as to_datetime,
         cast(null as timestamp) as to_datetime_inclusive
     from add_on_fees
+
+    union all
+
+    select
+        credit_fee_id as fee_id,
+        invoice_id,
+        'credit' as fee_type,
+        false as pay_in_advance,
+        external_customer_id,
+        cast(null as varchar) as external_subscription_id,
+        cast(null as varchar) as subscription_id,
+        cast(null as varchar) as plan_code,
+        wallet_code as code,
+        invoice_display_name,
+        cast(null as varchar) as description,
+        cast(null as varchar) as charge_id,
+        cast(null as varchar) as charge_model,
+        cast(null as varchar) as charge_filter_id,
+        cast(null as varchar) as filter_display_name,
+        '{}' as grouped_by,
+        units,
+        cast(null as bigint) as events_count,
+        precise_unit_amount,
+        precise_amount,
+        precise_amount_cents,
+        amount_cents,
+        currency,
+        issuing_date,
+        cast(null as timestamp) as from_datetime,
+        cast(null as timestamp) as to_datetime,
+        cast(null as timestamp) as to_datetime_inclusive
+    from credit_fees
 )
 
 select * from fees_unioned

@@ -5,7 +5,9 @@
 -- - subscription invoices, one per (customer, currency, billing instant),
 --   one-off invoices, and pay-in-advance charge invoices (advance_charges), one
 --   per event and charge, made at the event's timestamp
---   (int_charges_in_advance_priced; Lago always finalizes them at once);
+--   (int_charges_in_advance_priced; Lago always finalizes them at once), and
+--   credit invoices, one per purchase of prepaid credits, made when bought
+--   (int_credit_purchases_invoiced; Lago finalizes them at once too);
 -- - status: finalized once issuing_date + the grace period (customer's, else
 --   organization's; none for one-off invoices) is <= as_of, else draft
 --   (Customer#applicable_invoice_grace_period, Clock::FinalizeInvoicesJob);
@@ -47,6 +49,16 @@ in_advance_invoices as (
     where invoice_id is not null
 ),
 
+credit_invoices as (
+    select
+        invoice_id,
+        external_customer_id,
+        currency,
+        issuing_date,
+        billed_at
+    from {{ ref('int_credit_purchases_invoiced') }}
+),
+
 customers as (
     select
         external_customer_id,
@@ -84,6 +96,15 @@ invoice_headers as (
         issuing_date,
         billed_at
     from in_advance_invoices
+    union all
+    select
+        invoice_id,
+        'credit' as invoice_type,
+        external_customer_id,
+        currency,
+        issuing_date,
+        billed_at
+    from credit_invoices
 ),
 
 invoices_with_terms as (

@@ -21,9 +21,27 @@
 --   WalletTransactions::RecreditService): the state carries these re-credits
 --   until the first invoice finalized from voided_at on, whose balance has
 --   them (`recredited_at` marks the consumption given back).
+-- - a movement counts from its settled_at (int_wallet_inbounds_settled):
+--   purchased credits of a wallet that requires a successful payment wait
+--   for their credit invoice's payment;
+-- - threshold top-ups (int_wallets_resolved; Lago
+--   Wallets::ThresholdTopUpService, RecurringTransactionRule): when an
+--   invoice's consumption leaves a wallet with a threshold rule (started by
+--   and not expired at the invoice's finalization) at or below
+--   threshold_credits, the rule tops it up at that instant: its paid and
+--   granted credits (fixed), or paid credits up to target_ongoing_balance,
+--   floored to 5 decimals as Lago's CreateFromParamsService (target). The
+--   state carries each wallet's top-ups (`wallet_topped_up`, cents), so the
+--   next invoices see them; the step's row reports the credits
+--   (top_up_*), from which int_threshold_top_ups_invoiced bills the paid ones.
 -- Deviations: a limited wallet's payment is spread over its fees in
 -- proportion to what is left of them (Lago fills buckets largest first);
--- the split between granted and purchased credits is not kept.
+-- the split between granted and purchased credits is not kept. Lago also
+-- checks the threshold against the ongoing balance (less current usage) on
+-- every usage refresh; here only invoices' consumption triggers it, and a
+-- top-up's paid credits are usable at once even when the wallet requires a
+-- successful payment (their invoice is made inside this walk, so its payment
+-- cannot gate it without a cycle).
 
 with recursive
 
@@ -69,8 +87,16 @@ wallets as (
         created_at,
         expiration_at,
         cast(applies_to_fee_types as varchar []) as fee_types,
-        cast(applies_to_billable_metric_codes as varchar []) as billable_metric_codes
-    from {{ ref('stg_raw__wallets') }}
+        cast(applies_to_billable_metric_codes as varchar []) as billable_metric_codes,
+        threshold_rule_id,
+        threshold_method,
+        threshold_amount_cents,
+        threshold_target_credits,
+        threshold_paid_credits,
+        threshold_granted_credits,
+        threshold_started_at,
+        threshold_expiration_at
+    from {{ ref('int_wallets_resolved') }}
 ),
 
 voids as (
@@ -82,12 +108,14 @@ voids as (
 ),
 
 wallet_movements as (
+    -- a movement counts from the instant its credits can be used
     select
         wallet_id,
         transaction_type,
         amount_cents,
-        created_at
-    from {{ ref('int_wallet_inbounds_listed') }}
+        settled_at as created_at
+    from {{ ref('int_wallet_inbounds_settled') }}
+    where settled_at is not null
 ),
 
 wallets_ordered as (
@@ -223,7 +251,21 @@ steps as (
             wallets_ordered.expiration_at is null
             or wallets_ordered.expiration_at > invoices_ordered.finalizing_at
         )
-        and list_bool_or(fee_eligibility.is_fee_eligible) as is_open
+        and list_bool_or(fee_eligibility.is_fee_eligible) as is_open,
+        wallets_ordered.threshold_rule_id is not null
+        and (
+            wallets_ordered.threshold_started_at is null
+            or wallets_ordered.threshold_started_at <= invoices_ordered.finalizing_at
+        )
+        and (
+            wallets_ordered.threshold_expiration_at is null
+            or wallets_ordered.threshold_expiration_at > invoices_ordered.finalizing_at
+        ) as is_threshold_armed,
+        wallets_ordered.threshold_method,
+        wallets_ordered.threshold_amount_cents,
+        wallets_ordered.threshold_target_credits,
+        wallets_ordered.threshold_paid_credits,
+        wallets_ordered.threshold_granted_credits
     from invoices_ordered
     inner join wallets_per_customer
         on invoices_ordered.external_customer_id = wallets_per_customer.external_customer_id
@@ -257,7 +299,12 @@ initial_states as (
         list(cast(0 as bigint) order by wallet_id) as wallet_consumed,
         false as is_recredited,
         cast(null as timestamp) as invoice_voided_at,
-        cast([] as {{ recredit_list_type() }}) as pending_recredits
+        cast([] as {{ recredit_list_type() }}) as pending_recredits,
+        list(cast(0 as bigint) order by wallet_id) as wallet_topped_up,
+        cast(0 as {{ type_precise() }}) as top_up_paid_credits,
+        cast(0 as {{ type_precise() }}) as top_up_granted_credits,
+        cast(0 as bigint) as top_up_paid_amount_cents,
+        cast(0 as bigint) as top_up_granted_amount_cents
     from wallets
     group by 1
 ),
@@ -317,14 +364,72 @@ wallet_walk as (
                     }]
                 else []
             end
-        ) as {{ recredit_list_type() }}) as pending_recredits
+        ) as {{ recredit_list_type() }}) as pending_recredits,
+        list_transform(
+            step_amounts.wallet_topped_up,
+            lambda topped_up, w: case
+                when w = step_amounts.wallet_order
+                    then topped_up + step_amounts.top_up_paid_amount_cents + step_amounts.top_up_granted_amount_cents
+                else topped_up
+            end
+        ) as wallet_topped_up,
+        step_amounts.top_up_paid_credits,
+        step_amounts.top_up_granted_credits,
+        step_amounts.top_up_paid_amount_cents,
+        step_amounts.top_up_granted_amount_cents
     from (
+        -- the top-up's credits in the wallet currency's minor units
+        select
+            step_top_ups.*,
+            {{ to_minor_units(
+                'cast(step_top_ups.top_up_paid_credits * step_top_ups.rate_amount as ' ~ type_precise() ~ ')',
+                'step_top_ups.currency'
+            ) }} as top_up_paid_amount_cents,
+            {{ to_minor_units(
+                'cast(step_top_ups.top_up_granted_credits * step_top_ups.rate_amount as ' ~ type_precise() ~ ')',
+                'step_top_ups.currency'
+            ) }} as top_up_granted_amount_cents
+        from (
+            -- a threshold top-up when this consumption leaves the wallet at or below
+            -- its threshold: fixed credits, or paid credits up to the target balance
+            -- (floored to 5 decimals, never negative)
+            select
+                step_balances.*,
+                case
+                    when not step_balances.is_threshold_reached then cast(0 as {{ type_precise() }})
+                    when step_balances.threshold_method = 'target'
+                        then cast(greatest({{ divide_decimal(
+                            'floor((step_balances.threshold_target_credits - ' ~ divide_decimal(
+                                'step_balances.balance_after_cents',
+                                'step_balances.rate_amount * ' ~ currency_subunit_to_unit('step_balances.currency')
+                            ) ~ ') * 100000)',
+                            '100000'
+                        ) }}, 0) as {{ type_precise() }})
+                    else cast(step_balances.threshold_paid_credits as {{ type_precise() }})
+                end as top_up_paid_credits,
+                case
+                    when not step_balances.is_threshold_reached or step_balances.threshold_method = 'target'
+                        then cast(0 as {{ type_precise() }})
+                    else cast(step_balances.threshold_granted_credits as {{ type_precise() }})
+                end as top_up_granted_credits
+            from (
+                select
+                    step_consumed.*,
+                    step_consumed.balance_before_cents - step_consumed.amount_cents as balance_after_cents,
+                    coalesce(
+                        step_consumed.is_threshold_armed
+                        and step_consumed.amount_cents > 0
+                        and step_consumed.balance_before_cents - step_consumed.amount_cents
+                        <= step_consumed.threshold_amount_cents,
+                        false
+                    ) as is_threshold_reached
+                from (
         select
             step_lefts.*,
             case
                 when not step_lefts.is_open then cast(0 as bigint)
                 else cast(greatest(least(
-                    step_lefts.received_cents - step_lefts.wallet_consumed[step_lefts.wallet_order],
+                    step_lefts.balance_before_cents,
                     step_lefts.invoice_left_before,
                     case
                         when step_lefts.is_limited then floor(step_lefts.eligible_left_cents)
@@ -335,6 +440,8 @@ wallet_walk as (
         from (
             select
                 step_states.*,
+                step_states.received_cents - step_states.wallet_consumed[step_states.wallet_order]
+                + step_states.wallet_topped_up[step_states.wallet_order] as balance_before_cents,
                 cast(list_sum(list_transform(
                     step_states.fee_payables,
                     lambda payable, i: case
@@ -361,6 +468,13 @@ wallet_walk as (
                     steps.received_cents,
                     steps.is_recredited,
                     steps.invoice_voided_at,
+                    steps.is_threshold_armed,
+                    steps.threshold_method,
+                    steps.threshold_amount_cents,
+                    steps.threshold_target_credits,
+                    steps.threshold_paid_credits,
+                    steps.threshold_granted_credits,
+                    wallet_walk.wallet_topped_up,
                     -- re-credits due by this invoice's finalization go back to their wallet
                     list_transform(
                         wallet_walk.wallet_consumed,
@@ -393,6 +507,9 @@ wallet_walk as (
                         and wallet_walk.step + 1 = steps.step
             ) as step_states
         ) as step_lefts
+                ) as step_consumed
+            ) as step_balances
+        ) as step_top_ups
     ) as step_amounts
 ),
 
@@ -410,7 +527,11 @@ wallet_credits as (
         {{ divide_decimal(
             minor_to_major_units('amount_cents', 'currency'),
             'rate_amount'
-        ) }} as credits
+        ) }} as credits,
+        top_up_paid_credits,
+        top_up_granted_credits,
+        top_up_paid_amount_cents,
+        top_up_granted_amount_cents
     from wallet_walk
     where step > 0 and amount_cents > 0
 )

@@ -3,10 +3,11 @@
 -- and every top-up or void of `wallet_transactions`, one row each, in
 -- credits and in cents (credits x rate_amount, in the wallet currency's
 -- minor units, rounded half away from zero; Lago app/models/wallet_credit.rb).
--- Granted credits are settled at once; purchased credits are taken as paid
--- when bought (payments are not built; Lago credits them when the credit
--- invoice is paid). Buying credits is never taxed. Voided credits leave the
--- wallet (outbound).
+-- Granted credits are settled at once; purchased credits are billed on a
+-- credit invoice each (credit_invoice_id) and, when the wallet says
+-- invoice_requires_successful_payment, wait for its payment
+-- (int_wallet_inbounds_settled). Buying credits is never taxed. Voided
+-- credits leave the wallet (outbound).
 -- Automatic top-ups (recurring_transaction_rules, trigger interval, method
 -- fixed; Lago Wallets::CreateIntervalWalletTransactionsService): the rule's
 -- credits on every anniversary of started_at (else of the wallet's creation)
@@ -14,8 +15,10 @@
 -- last day, a 29 February as 28 February), at the start of that local day;
 -- never on the day the wallet is created, nor from the rule's or the wallet's
 -- expiration on, nor before started_at (Lago's query does not check it: a
--- deviation). Threshold and target rules need the balance after each invoice
--- and are not applied (assert_catalog_uses_only_supported_features warns).
+-- deviation). Threshold rules need the balance after each invoice: the
+-- wallet walk applies them (int_wallet_credits_consumed); interval rules with
+-- the target method are not applied (assert_catalog_uses_only_supported_features
+-- warns).
 
 with
 
@@ -28,6 +31,7 @@ wallets as (
         rate_amount,
         granted_credits,
         paid_credits,
+        is_payment_required_for_invoice,
         created_at,
         expiration_at
     from {{ ref('stg_raw__wallets') }}
@@ -194,6 +198,15 @@ movements as (
 movements_valued as (
     select
         {{ surrogate_key(['movements.wallet_id', 'movements.source_id']) }} as wallet_transaction_id,
+        -- purchased credits are billed on their own credit invoice
+        -- (int_credit_purchases_invoiced); with invoice_requires_successful_payment
+        -- they wait for its payment (int_wallet_inbounds_settled)
+        case
+            when movements.transaction_status = 'purchased'
+                then {{ surrogate_key(["'credit'", 'movements.wallet_id', 'movements.source_id']) }}
+        end as credit_invoice_id,
+        movements.transaction_status = 'purchased' and wallets.is_payment_required_for_invoice
+            as is_payment_required,
         movements.wallet_id,
         wallets.external_customer_id,
         wallets.wallet_code,

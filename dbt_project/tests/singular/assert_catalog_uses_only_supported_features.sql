@@ -76,15 +76,16 @@ unsupported_features as (
 
     union all
 
-    -- automatic wallet top-ups: fixed interval rules apply; a threshold rule
-    -- or a target method needs the balance after each invoice (not built)
+    -- automatic wallet top-ups: fixed interval rules and threshold rules apply;
+    -- an interval rule with the target method needs the balance at each
+    -- anniversary, between invoices (not built)
     select
         wallet_recurring_rule_id as object_id,
         'recurring_transaction_rules: ' || trigger || ' trigger, ' || method || ' method (not applied)'
             as feature,
         'Usage in advance and in progress' as issue
     from wallet_recurring_rules
-    where trigger = 'threshold' or method = 'target'
+    where trigger = 'interval' and method = 'target'
 )
 
 select * from unsupported_features

@@ -43,7 +43,7 @@ invoice_numbers as (
         invoice_id,
         number,
         sequential_id
-    from {{ ref('int_invoices_numbered') }}
+    from {{ ref('int_invoice_numbers_assigned') }}
 ),
 
 final as (

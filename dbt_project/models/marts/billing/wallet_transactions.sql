@@ -5,12 +5,17 @@
 -- wallet's creation or a top-up), outbound voids, outbound consumption by
 -- invoices (invoice_id set), and inbound re-credits of what a voided invoice
 -- consumed (status recredited, at voided_at; invoice_id null, as the invoice's
--- own rows stay as they were frozen). A wallet's balance at any date is its
+-- own rows stay as they were frozen), and the top-ups of threshold rules
+-- (granted or purchased, at the finalization of the invoice whose
+-- consumption triggered them). Purchased credits that wait for a successful
+-- payment appear when it succeeds. A wallet's balance at any date is its
 -- inbound minus its outbound amounts up to then, never negative.
 
 with
 
 movements as (
+    -- purchased credits waiting for their credit invoice's payment are not in
+    -- the wallet yet: they come in when it succeeds (settled_at)
     select
         wallet_transaction_id,
         external_customer_id,
@@ -21,8 +26,9 @@ movements as (
         credits,
         amount_cents,
         currency,
-        created_at
-    from {{ ref('int_wallet_inbounds_listed') }}
+        settled_at as created_at
+    from {{ ref('int_wallet_inbounds_settled') }}
+    where settled_at is not null
 ),
 
 consumptions as (
@@ -56,12 +62,46 @@ recredits as (
     where recredited_at is not null
 ),
 
+threshold_top_ups as (
+    -- the credits a threshold rule adds when an invoice's consumption leaves
+    -- the wallet at or below its threshold, at that invoice's finalization
+    select
+        {{ surrogate_key(["'threshold_top_up'", 'wallet_credit_id', "'granted'"]) }} as wallet_transaction_id,
+        external_customer_id,
+        wallet_code,
+        cast(null as varchar) as invoice_id,
+        'inbound' as transaction_type,
+        'granted' as status,
+        top_up_granted_credits as credits,
+        top_up_granted_amount_cents as amount_cents,
+        currency,
+        created_at
+    from {{ ref('int_wallet_credits_consumed') }}
+    where top_up_granted_credits > 0
+    union all
+    select
+        {{ surrogate_key(["'threshold_top_up'", 'wallet_credit_id', "'purchased'"]) }} as wallet_transaction_id,
+        external_customer_id,
+        wallet_code,
+        cast(null as varchar) as invoice_id,
+        'inbound' as transaction_type,
+        'purchased' as status,
+        top_up_paid_credits as credits,
+        top_up_paid_amount_cents as amount_cents,
+        currency,
+        created_at
+    from {{ ref('int_wallet_credits_consumed') }}
+    where top_up_paid_credits > 0
+),
+
 final as (
     select * from movements
     union all
     select * from consumptions
     union all
     select * from recredits
+    union all
+    select * from threshold_top_ups
 )
 
 select * from final
