@@ -128,3 +128,22 @@ ranges_parsed as (
         )
     )
 {%- endmacro %}
+
+
+{#- The percentage model's properties, as columns: rate_fraction (the percent /
+    100), fixed_amount, free_units_per_events, free_units_per_total_aggregation
+    (0 when absent) and the per-transaction bounds (null when absent). -#}
+{% macro percentage_property_columns(properties) -%}
+    {{ divide_decimal(
+        'coalesce(' ~ json_decimal(properties, "'rate'") ~ ', 0)', 100
+    ) }} as rate_fraction,
+    coalesce({{ json_decimal(properties, "'fixed_amount'") }}, 0) as fixed_amount,
+    cast(
+        coalesce({{ json_decimal(properties, "'free_units_per_events'") }}, 0) as bigint
+    ) as free_units_per_events,
+    coalesce(
+        {{ json_decimal(properties, "'free_units_per_total_aggregation'") }}, 0
+    ) as free_units_per_total_aggregation,
+    {{ json_decimal(properties, "'per_transaction_min_amount'") }} as per_transaction_min_amount,
+    {{ json_decimal(properties, "'per_transaction_max_amount'") }} as per_transaction_max_amount
+{%- endmacro %}

@@ -140,20 +140,7 @@ percentage_events as (
         event_value,
         units_after,
         units_before,
-        {{ divide_decimal(
-            'coalesce(' ~ json_decimal('pricing_properties', "'rate'") ~ ', 0)', 100
-        ) }} as rate_fraction,
-        coalesce({{ json_decimal('pricing_properties', "'fixed_amount'") }}, 0) as fixed_amount,
-        cast(
-            coalesce({{ json_decimal('pricing_properties', "'free_units_per_events'") }}, 0) as bigint
-        ) as free_units_per_events,
-        coalesce(
-            {{ json_decimal('pricing_properties', "'free_units_per_total_aggregation'") }}, 0
-        ) as free_units_per_total_aggregation,
-        {{ json_decimal('pricing_properties', "'per_transaction_min_amount'") }}
-            as per_transaction_min_amount,
-        {{ json_decimal('pricing_properties', "'per_transaction_max_amount'") }}
-            as per_transaction_max_amount,
+        {{ percentage_property_columns('pricing_properties') }},
         cast(
             sum(event_value) over (
                 partition by usage_id order by event_number rows between unbounded preceding and current row

@@ -32,20 +32,7 @@ usage as (
         aggregation_type,
         units,
         events_count,
-        {{ divide_decimal(
-            'coalesce(' ~ json_decimal('pricing_properties', "'rate'") ~ ', 0)', 100
-        ) }} as rate_fraction,
-        coalesce({{ json_decimal('pricing_properties', "'fixed_amount'") }}, 0) as fixed_amount,
-        cast(
-            coalesce({{ json_decimal('pricing_properties', "'free_units_per_events'") }}, 0) as bigint
-        ) as free_units_per_events,
-        coalesce(
-            {{ json_decimal('pricing_properties', "'free_units_per_total_aggregation'") }}, 0
-        ) as free_units_per_total_aggregation,
-        {{ json_decimal('pricing_properties', "'per_transaction_min_amount'") }}
-            as per_transaction_min_amount,
-        {{ json_decimal('pricing_properties', "'per_transaction_max_amount'") }}
-            as per_transaction_max_amount
+        {{ percentage_property_columns('pricing_properties') }}
     from {{ ref('int_usage_aggregated') }}
     where charge_model = 'percentage'
 ),
@@ -222,13 +209,11 @@ events_min_max_priced as (
         usage_id,
         cast(
             sum(
-                case
-                    when paying_value * rate_fraction + fixed_amount < per_transaction_min_amount
-                        then per_transaction_min_amount
-                    when paying_value * rate_fraction + fixed_amount > per_transaction_max_amount
-                        then per_transaction_max_amount
-                    else paying_value * rate_fraction + fixed_amount
-                end
+                {{ clamp_amount(
+                    'paying_value * rate_fraction + fixed_amount',
+                    'per_transaction_min_amount',
+                    'per_transaction_max_amount'
+                ) }}
             ) as {{ type_precise() }}
         ) as min_max_amount
     from events_with_min_max
