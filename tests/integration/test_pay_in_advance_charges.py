@@ -97,6 +97,18 @@ def test_graduated_charges_the_first_flat_amount_on_the_first_event(in_advance):
     ]
 
 
+def test_graduated_flat_amount_is_paid_once_even_after_a_negative_first_event(in_advance):
+    # By hand, same ranges: -3 first: the high stays 0, whose price is the first range's flat
+    # amount (1 cent, paid by the period's first event); +5 lifts the total to 2: 2 x 2 + 1
+    # = 5 cents for the high of 2, minus the 1 paid = 4. Total 5, the price of 2 units.
+    # (Lago would charge the flat amount again: it prices "without the event" at 0 whenever
+    # that total is 0; DECISIONLOG, Pay-in-advance charges.)
+    assert _event_fees(in_advance, "s_graduated_negative") == [
+        ("2023-02-15", 0, 1, 1, False),
+        ("2023-02-16", 2, 1, 4, False),
+    ]
+
+
 def test_percentage_with_free_events(in_advance):
     # 5 %, 1.00 an event, 2 free events, 120 free units: 8 and 5 are free; 3 pays 3 x 5 %
     # + one fixed amount = 100 + 15
@@ -136,22 +148,24 @@ def test_percentage_on_a_count_metric(in_advance):
 def test_each_event_of_an_invoiceable_charge_has_its_own_invoice(in_advance):
     invoices = in_advance.query(
         """
-        select number, invoice_type, status, cast(issuing_date as varchar), fees_amount_cents,
+        select split_part(number, '-', 3), invoice_type, status, cast(issuing_date as varchar),
+               fees_amount_cents,
                coupons_amount_cents, taxes_amount_cents, total_amount_cents
         from billing.invoices where external_customer_id = 'cu_sum' order by number
         """
     )
-    # By hand. The coupon (300 off, once) waits for the first invoice with fees: the event
+    # The customer's own sequence numbers them in order, whatever the type. By hand: the
+    # coupon (300 off, once) waits for the first invoice with fees: the event
     # of Feb 15 (Feb 1's has none): 1000 - 300 = 700, VAT 20 % 140 -> 840. Feb 18: 400 + 80.
     # Mar 1 bills February's in-arrears calls (1 x 0.50 = 50, VAT 10 -> 60) and not the
     # pay-in-advance charge, already billed per event.
     assert invoices == [
-        ("ADV-011-001", "subscription", "finalized", "2023-02-01", 0, 0, 0, 0),
-        ("ADV-011-002", "advance_charges", "finalized", "2023-02-15", 1000, 300, 140, 840),
-        ("ADV-011-003", "advance_charges", "finalized", "2023-02-17", 0, 0, 0, 0),
-        ("ADV-011-004", "advance_charges", "finalized", "2023-02-18", 400, 0, 80, 480),
-        ("ADV-011-005", "subscription", "finalized", "2023-03-01", 50, 0, 10, 60),
-        ("ADV-011-006", "subscription", "finalized", "2023-04-01", 0, 0, 0, 0),
+        ("001", "subscription", "finalized", "2023-02-01", 0, 0, 0, 0),
+        ("002", "advance_charges", "finalized", "2023-02-15", 1000, 300, 140, 840),
+        ("003", "advance_charges", "finalized", "2023-02-17", 0, 0, 0, 0),
+        ("004", "advance_charges", "finalized", "2023-02-18", 400, 0, 80, 480),
+        ("005", "subscription", "finalized", "2023-03-01", 50, 0, 10, 60),
+        ("006", "subscription", "finalized", "2023-04-01", 0, 0, 0, 0),
     ]
     # an advance_charges invoice names the subscription and the charges period of its event
     periods = in_advance.query(
@@ -159,7 +173,7 @@ def test_each_event_of_an_invoiceable_charge_has_its_own_invoice(in_advance):
         select cast(s.charges_from_datetime as varchar), cast(s.charges_to_datetime as varchar),
                s.has_subscription_fee
         from billing.invoice_subscriptions s join billing.invoices i using (invoice_id)
-        where i.number = 'ADV-011-002'
+        where i.external_customer_id = 'cu_sum' and i.issuing_date = '2023-02-15'
         """
     )
     assert periods == [("2023-02-01 00:00:00", "2023-02-28 23:59:59", False)]
@@ -188,13 +202,13 @@ def test_a_recurring_metric_pays_its_increases_and_its_level_every_period(in_adv
 def test_fees_recorded_without_an_invoice_count_in_gross_revenue(in_advance):
     # Lago's gross revenue adds the pay-in-advance fees that no invoice carries, by the month
     # they are made: February's non-invoiceable fees of the fixture, by hand:
-    # count 2000 + unique 3600 + package 20000 + graduated 13 + percentages 115 + 105 + 575
-    # + 215 + 0 = 26623, plus February's invoices (cu_sum 840 + 0 + 480, cu_recurring 600 + 0,
+    # count 2000 + unique 3600 + package 20000 + graduated 13 + 5 + percentages 115 + 105
+    # + 575 + 215 + 0 = 26628, plus February's invoices (cu_sum 840 + 0 + 480, cu_recurring 600 + 0,
     # cu_recurring_ended 600) = 2520
     (february,) = in_advance.query(
         "select amount_cents from analytics.gross_revenue where month = '2023-02-01' and currency = 'EUR'"
     )
-    assert february == (26623 + 2520,)
+    assert february == (26628 + 2520,)
 
 
 def test_a_terminated_subscription_does_not_re_bill_its_recurring_level(in_advance):

@@ -17,9 +17,12 @@
 -- #compute_pay_in_advance_aggregation). The high starts at the total carried
 -- into the period: 0 without recurrence; for a recurring metric the level the
 -- period invoice bills in full.
--- - units_after: the running total with the event, what "all events" prices;
--- - units_before: units_after - in_advance_units, what "without the event"
---   prices;
+-- - units_before: the high before the event, what "without the event" prices
+--   (what the events so far have paid for);
+-- - units_after: the high with the event (units_before + in_advance_units),
+--   what "all events" prices: an event that does not lift the high pays 0,
+--   and the price of the period's first event includes what a total of 0
+--   costs (a graduated first range's flat amount), so it is paid once;
 -- - fee_units: the units the fee shows: in_advance_units when it lifts the
 --   high, else the event's own increase, never negative (Lago's units_applied).
 -- Events are ordered by timestamp, then as received.
@@ -175,9 +178,8 @@ events_in_advance as (
         event_number,
         delta as event_value,
         precise_total_amount_cents,
-        running_total as units_after,
-        cast(running_total - greatest(running_total - high_before, 0) as {{ type_precise() }})
-            as units_before,
+        cast(greatest(running_total, high_before) as {{ type_precise() }}) as units_after,
+        cast(high_before as {{ type_precise() }}) as units_before,
         cast(greatest(running_total - high_before, 0) as {{ type_precise() }}) as in_advance_units,
         cast(
             case

@@ -119,13 +119,10 @@ unit_priced_events as (
         end as precise_amount
     from events_with_usage
     left join unit_prices as price_after
-        on price_after.usage_id = {{ in_advance_snapshot_id(
-            'events_with_usage.usage_id', 'greatest(events_with_usage.units_after, 0)'
-        ) }}
+        -- a total below 0 has no priced row: it is worth 0
+        on price_after.usage_id = {{ in_advance_snapshot_id('events_with_usage.usage_id', 'events_with_usage.units_after') }}
     left join unit_prices as price_before
-        on price_before.usage_id = {{ in_advance_snapshot_id(
-            'events_with_usage.usage_id', 'greatest(events_with_usage.units_before, 0)'
-        ) }}
+        on price_before.usage_id = {{ in_advance_snapshot_id('events_with_usage.usage_id', 'events_with_usage.units_before') }}
     where events_with_usage.charge_model in ('standard', 'package', 'graduated', 'graduated_percentage')
 ),
 
