@@ -117,6 +117,28 @@ def test_paid_credits_that_require_a_successful_payment_count_once_their_invoice
     assert status == "succeeded"
 
 
+def test_an_interval_target_rule_buys_credits_up_to_the_target_on_each_anniversary(top_ups):
+    # 35.5 free credits at EUR 1 (3550 cents), monthly from the wallet's creation (Jan 1) up to
+    # 80 credits. Feb 1 00:00, before the invoice of that instant: buy 80 - 35.5 = 44.5
+    # credits (4450), 8000; the invoice takes 5000: 3000 = 30 credits. Mar 1 and Apr 1: buy
+    # 80 - 30 = 50 credits (5000) each time, then the invoice takes 5000.
+    assert _inbounds(top_ups, "cu_interval") == [
+        ("2024-01-01 00:00:00", "granted", Decimal("35.5"), 3550),
+        ("2024-02-01 00:00:00", "purchased", Decimal("44.5"), 4450),
+        ("2024-03-01 00:00:00", "purchased", Decimal("50"), 5000),
+        ("2024-04-01 00:00:00", "purchased", Decimal("50"), 5000),
+    ]
+    # each purchase has its credit invoice, numbered before the invoice it paid
+    assert _invoices(top_ups, "cu_interval") == [
+        ("WTU-004-001", "credit", "2024-02-01", 4450, 0, 0, 4450),
+        ("WTU-004-002", "subscription", "2024-02-01", 4000, 1000, 5000, 0),
+        ("WTU-004-003", "credit", "2024-03-01", 5000, 0, 0, 5000),
+        ("WTU-004-004", "subscription", "2024-03-01", 4000, 1000, 5000, 0),
+        ("WTU-004-005", "credit", "2024-04-01", 5000, 0, 0, 5000),
+        ("WTU-004-006", "subscription", "2024-04-01", 4000, 1000, 5000, 0),
+    ]
+
+
 def test_a_credit_invoice_has_one_untaxed_credit_fee_finalized_at_once(top_ups):
     rows = top_ups.query(
         """
@@ -141,6 +163,7 @@ def test_a_credit_invoice_has_one_untaxed_credit_fee_finalized_at_once(top_ups):
 
 def test_threshold_rules_are_no_longer_reported_as_unsupported(top_ups):
     # assert_catalog_uses_only_supported_features warned about every threshold and target rule
+    # (the fixture has both, and an interval target rule)
     assert "WARN=0" in top_ups.stdout + top_ups.stderr
 
 

@@ -1,5 +1,6 @@
--- The credit invoice of each threshold top-up that buys credits (its paid
--- credits; granted credits are free and billed nowhere), one row per invoice
+-- The credit invoice of each top-up the wallet walk decides that buys credits
+-- (threshold rules, and interval rules with the target method; granted
+-- credits are free and billed nowhere), one row per invoice
 -- and its single credit fee, with every total of int_invoices_assembled.
 -- The wallet walk (int_wallet_credits_consumed) decides the top-ups, and it
 -- comes after every invoice's amounts, so these invoices cannot go through
@@ -10,8 +11,9 @@
 -- taxed, without coupons, credit notes or wallet credits, finalized at once.
 -- - made 2 seconds after the finalization of the invoice whose consumption
 --   triggered the top-up (Lago enqueues the top-up job with wait: 2.seconds),
---   so it is numbered after that invoice; issued that day in the customer's
---   timezone;
+--   so it is numbered after that invoice; an interval target rule's top-up
+--   (no triggering invoice) at the start of its anniversary day; issued that
+--   day in the customer's timezone;
 -- - the fee: units = paid credits, unit amount = rate_amount, amount = the
 --   top-up's paid amount_cents (credits x rate rounded once);
 -- - payment status pending (succeeded when there is nothing to pay); due
@@ -58,8 +60,15 @@ top_ups_dated as (
         wallets.wallet_name,
         wallets.rate_amount,
         customers.net_payment_term_days,
-        {{ dbt.dateadd('second', 2, 'top_ups.created_at') }} as billed_at,
-        {{ local_date(dbt.dateadd('second', 2, 'top_ups.created_at'), 'customers.timezone') }} as issuing_date
+        case
+            when top_ups.triggering_invoice_id is null then top_ups.created_at
+            else {{ dbt.dateadd('second', 2, 'top_ups.created_at') }}
+        end as billed_at,
+        {{ local_date(
+            'case when top_ups.triggering_invoice_id is null then top_ups.created_at else '
+            ~ dbt.dateadd('second', 2, 'top_ups.created_at') ~ ' end',
+            'customers.timezone'
+        ) }} as issuing_date
     from top_ups
     inner join wallets
         on top_ups.wallet_id = wallets.wallet_id

@@ -33,7 +33,13 @@
 --   floored to 5 decimals as Lago's CreateFromParamsService (target). The
 --   state carries each wallet's top-ups (`wallet_topped_up`, cents), so the
 --   next invoices see them; the step's row reports the credits
---   (top_up_*), from which int_threshold_top_ups_invoiced bills the paid ones.
+--   (top_up_*), from which int_threshold_top_ups_invoiced bills the paid ones;
+-- - interval rules with the target method (listed by int_wallet_inbounds_listed
+--   with status target_top_up): each anniversary is a step of the walk too,
+--   before the invoices of that instant, with nothing to pay; it buys paid
+--   credits up to the rule's target balance (floored to 5 decimals, none at
+--   or above it; Lago CreateIntervalWalletTransactionsService with
+--   RecurringTransactionRule#compute_paid_credits). Its row has no invoice.
 -- Deviations: a limited wallet's payment is spread over its fees in
 -- proportion to what is left of them (Lago fills buckets largest first);
 -- the split between granted and purchased credits is not kept. Lago also
@@ -115,7 +121,19 @@ wallet_movements as (
         amount_cents,
         settled_at as created_at
     from {{ ref('int_wallet_inbounds_settled') }}
-    where settled_at is not null
+    where settled_at is not null and transaction_status is distinct from 'target_top_up'
+),
+
+target_top_up_days as (
+    -- an interval rule with the target method: on each anniversary, buy
+    -- credits up to the target balance (credits)
+    select
+        wallet_transaction_id as top_up_id,
+        wallet_id,
+        credits as target_credits,
+        settled_at as top_up_at
+    from {{ ref('int_wallet_inbounds_settled') }}
+    where transaction_status = 'target_top_up'
 ),
 
 wallets_ordered as (
@@ -173,13 +191,42 @@ invoices_with_fees as (
     group by 1, 2, 3, 4, 5, 6
 ),
 
+invoices_and_top_up_days as (
+    select
+        *,
+        1 as step_kind,
+        cast(null as varchar) as top_up_wallet_id,
+        cast(null as {{ type_precise() }}) as top_up_target_credits
+    from invoices_with_fees
+    union all
+    -- an interval target top-up's day is a step of the walk too, with nothing
+    -- to pay: the balance then decides what it buys
+    select
+        target_top_up_days.top_up_id as invoice_id,
+        wallets.external_customer_id,
+        wallets.currency,
+        target_top_up_days.top_up_at as finalizing_at,
+        target_top_up_days.top_up_at as billed_at,
+        cast(0 as bigint) as amount_due_cents,
+        cast([] as varchar []) as fee_ids,
+        cast([] as {{ type_precise() }} []) as fee_payables,
+        0 as step_kind,
+        target_top_up_days.wallet_id as top_up_wallet_id,
+        target_top_up_days.target_credits as top_up_target_credits
+    from target_top_up_days
+    inner join wallets
+        on target_top_up_days.wallet_id = wallets.wallet_id
+),
+
 invoices_ordered as (
+    -- a top-up day at an invoice's very instant comes first (the interval
+    -- credits arrive at the start of the day: invoices finalized then see them)
     select
         *,
         row_number() over (
-            partition by external_customer_id order by finalizing_at, billed_at, invoice_id
+            partition by external_customer_id order by finalizing_at, step_kind, billed_at, invoice_id
         ) as invoice_order
-    from invoices_with_fees
+    from invoices_and_top_up_days
 ),
 
 fee_eligibility as (
@@ -234,7 +281,9 @@ steps as (
         invoices_ordered.amount_due_cents,
         invoices_ordered.fee_ids,
         invoices_ordered.fee_payables,
-        fee_eligibility.is_fee_eligible,
+        coalesce(fee_eligibility.is_fee_eligible, cast([] as boolean [])) as is_fee_eligible,
+        invoices_ordered.top_up_wallet_id = wallets_ordered.wallet_id as is_target_top_up,
+        invoices_ordered.top_up_target_credits,
         wallets_ordered.wallet_id,
         wallets_ordered.wallet_code,
         wallets_ordered.rate_amount,
@@ -251,7 +300,7 @@ steps as (
             wallets_ordered.expiration_at is null
             or wallets_ordered.expiration_at > invoices_ordered.finalizing_at
         )
-        and list_bool_or(fee_eligibility.is_fee_eligible) as is_open,
+        and coalesce(list_bool_or(fee_eligibility.is_fee_eligible), false) as is_open,
         wallets_ordered.threshold_rule_id is not null
         and (
             wallets_ordered.threshold_started_at is null
@@ -271,7 +320,7 @@ steps as (
         on invoices_ordered.external_customer_id = wallets_per_customer.external_customer_id
     inner join wallets_ordered
         on invoices_ordered.external_customer_id = wallets_ordered.external_customer_id
-    inner join fee_eligibility
+    left join fee_eligibility
         on
             invoices_ordered.invoice_id = fee_eligibility.invoice_id
             and wallets_ordered.wallet_id = fee_eligibility.wallet_id
@@ -304,7 +353,8 @@ initial_states as (
         cast(0 as {{ type_precise() }}) as top_up_paid_credits,
         cast(0 as {{ type_precise() }}) as top_up_granted_credits,
         cast(0 as bigint) as top_up_paid_amount_cents,
-        cast(0 as bigint) as top_up_granted_amount_cents
+        cast(0 as bigint) as top_up_granted_amount_cents,
+        false as is_target_top_up
     from wallets
     group by 1
 ),
@@ -376,7 +426,8 @@ wallet_walk as (
         step_amounts.top_up_paid_credits,
         step_amounts.top_up_granted_credits,
         step_amounts.top_up_paid_amount_cents,
-        step_amounts.top_up_granted_amount_cents
+        step_amounts.top_up_granted_amount_cents,
+        step_amounts.is_target_top_up
     from (
         -- the top-up's credits in the wallet currency's minor units
         select
@@ -396,26 +447,35 @@ wallet_walk as (
             select
                 step_balances.*,
                 case
-                    when not step_balances.is_threshold_reached then cast(0 as {{ type_precise() }})
-                    when step_balances.threshold_method = 'target'
+                    when step_balances.is_target_top_up or step_balances.is_threshold_reached
+                        and step_balances.threshold_method = 'target'
                         then cast(greatest({{ divide_decimal(
-                            'floor((step_balances.threshold_target_credits - ' ~ divide_decimal(
+                            'floor((step_balances.target_credits - ' ~ divide_decimal(
                                 'step_balances.balance_after_cents',
                                 'step_balances.rate_amount * ' ~ currency_subunit_to_unit('step_balances.currency')
                             ) ~ ') * 100000)',
                             '100000'
                         ) }}, 0) as {{ type_precise() }})
-                    else cast(step_balances.threshold_paid_credits as {{ type_precise() }})
+                    when step_balances.is_threshold_reached
+                        then cast(step_balances.threshold_paid_credits as {{ type_precise() }})
+                    else cast(0 as {{ type_precise() }})
                 end as top_up_paid_credits,
                 case
-                    when not step_balances.is_threshold_reached or step_balances.threshold_method = 'target'
-                        then cast(0 as {{ type_precise() }})
-                    else cast(step_balances.threshold_granted_credits as {{ type_precise() }})
+                    when
+                        step_balances.is_threshold_reached and not step_balances.is_target_top_up
+                        and step_balances.threshold_method = 'fixed'
+                        then cast(step_balances.threshold_granted_credits as {{ type_precise() }})
+                    else cast(0 as {{ type_precise() }})
                 end as top_up_granted_credits
             from (
                 select
                     step_consumed.*,
                     step_consumed.balance_before_cents - step_consumed.amount_cents as balance_after_cents,
+                    -- the target of this step's top-up: an interval target rule's, else the threshold rule's
+                    case
+                        when step_consumed.is_target_top_up then step_consumed.top_up_target_credits
+                        else step_consumed.threshold_target_credits
+                    end as target_credits,
                     coalesce(
                         step_consumed.is_threshold_armed
                         and step_consumed.amount_cents > 0
@@ -474,6 +534,8 @@ wallet_walk as (
                     steps.threshold_target_credits,
                     steps.threshold_paid_credits,
                     steps.threshold_granted_credits,
+                    coalesce(steps.is_target_top_up, false) as is_target_top_up,
+                    steps.top_up_target_credits,
                     wallet_walk.wallet_topped_up,
                     -- re-credits due by this invoice's finalization go back to their wallet
                     list_transform(
@@ -514,9 +576,10 @@ wallet_walk as (
 ),
 
 wallet_credits as (
+    -- an interval target top-up's day has no invoice (invoice_id null, nothing consumed)
     select
-        {{ surrogate_key(["'wallet'", 'invoice_id', 'wallet_id']) }} as wallet_credit_id,
-        invoice_id,
+        {{ surrogate_key(["'wallet'", 'wallet_walk.invoice_id', 'wallet_walk.wallet_id']) }} as wallet_credit_id,
+        case when not wallet_walk.is_target_top_up then wallet_walk.invoice_id end as invoice_id,
         external_customer_id,
         wallet_id,
         wallet_code,
@@ -533,7 +596,7 @@ wallet_credits as (
         top_up_paid_amount_cents,
         top_up_granted_amount_cents
     from wallet_walk
-    where step > 0 and amount_cents > 0
+    where step > 0 and (amount_cents > 0 or top_up_paid_credits > 0 or top_up_granted_credits > 0)
 )
 
 select * from wallet_credits

@@ -15,10 +15,10 @@
 -- last day, a 29 February as 28 February), at the start of that local day;
 -- never on the day the wallet is created, nor from the rule's or the wallet's
 -- expiration on, nor before started_at (Lago's query does not check it: a
--- deviation). Threshold rules need the balance after each invoice: the
--- wallet walk applies them (int_wallet_credits_consumed); interval rules with
--- the target method are not applied (assert_catalog_uses_only_supported_features
--- warns).
+-- deviation). A target rule's anniversaries are listed with status
+-- target_top_up (credits: the target balance, amount 0): what they buy
+-- depends on the balance then, and the wallet walk (int_wallet_credits_consumed)
+-- decides it, as it applies threshold rules after each invoice.
 
 with
 
@@ -61,8 +61,10 @@ interval_rules as (
         rules.wallet_recurring_rule_id,
         rules.wallet_id,
         rules.interval,
+        rules.method,
         rules.paid_credits,
         rules.granted_credits,
+        rules.target_ongoing_balance,
         customers.timezone,
         -- top-ups stop at the rule's expiration or the wallet's, the earlier
         least(rules.expiration_at, wallets.expiration_at) as top_ups_end_at,  -- least skips nulls
@@ -74,7 +76,7 @@ interval_rules as (
         on rules.wallet_id = wallets.wallet_id
     inner join customers
         on wallets.external_customer_id = customers.external_customer_id
-    where rules.trigger = 'interval' and rules.method = 'fixed'
+    where rules.trigger = 'interval'
 ),
 
 interval_anniversaries as (
@@ -98,8 +100,10 @@ interval_top_ups as (
     select
         wallet_recurring_rule_id,
         wallet_id,
+        method,
         paid_credits,
         granted_credits,
+        target_ongoing_balance,
         {{ local_day_start('top_up_date', 'timezone') }} as created_at
     from interval_top_up_days
     where
@@ -182,7 +186,7 @@ movements as (
         granted_credits,
         created_at
     from interval_top_ups
-    where granted_credits > 0
+    where method = 'fixed' and granted_credits > 0
     union all
     select
         wallet_id,
@@ -192,7 +196,20 @@ movements as (
         paid_credits,
         created_at
     from interval_top_ups
-    where paid_credits > 0
+    where method = 'fixed' and paid_credits > 0
+    union all
+    -- a target rule's anniversary: how much it buys depends on the balance
+    -- then, which the wallet walk (int_wallet_credits_consumed) knows; credits
+    -- here are the target balance, no amount
+    select
+        wallet_id,
+        'top_up:' || wallet_recurring_rule_id || ':' || strftime(created_at, '%Y-%m-%d') || ':target',
+        'target_top_up',
+        'inbound',
+        target_ongoing_balance,
+        created_at
+    from interval_top_ups
+    where method = 'target' and target_ongoing_balance is not null
 ),
 
 movements_valued as (
@@ -214,8 +231,10 @@ movements_valued as (
         movements.transaction_type,
         movements.transaction_status,
         cast(movements.credits as {{ type_precise() }}) as credits,
-        {{ to_minor_units('cast(movements.credits * wallets.rate_amount as ' ~ type_precise() ~ ')', 'wallets.currency') }}
-            as amount_cents,
+        case
+            when movements.transaction_status = 'target_top_up' then cast(0 as bigint)
+            else {{ to_minor_units('cast(movements.credits * wallets.rate_amount as ' ~ type_precise() ~ ')', 'wallets.currency') }}
+        end as amount_cents,
         movements.created_at
     from movements
     inner join wallets

@@ -26,14 +26,6 @@ subscriptions as (
     from {{ ref('stg_raw__subscriptions') }}
 ),
 
-wallet_recurring_rules as (
-    select
-        wallet_recurring_rule_id,
-        trigger,
-        method
-    from {{ ref('stg_raw__wallet_recurring_rules') }}
-),
-
 unsupported_features as (
     -- pay-in-advance charges: what Lago itself refuses (Charge#validate_pay_in_advance,
     -- BillableMetric::AGGREGATION_TYPES_PAYABLE_IN_ADVANCE, min_amount_cents must be 0)
@@ -73,19 +65,6 @@ unsupported_features as (
         values ('minimum_commitment.tax_codes'), ('minimum_commitment.taxes'), ('usage_thresholds')
     ) as keys (override_key)
     where json_exists(plan_overrides, '$.' || override_key)
-
-    union all
-
-    -- automatic wallet top-ups: fixed interval rules and threshold rules apply;
-    -- an interval rule with the target method needs the balance at each
-    -- anniversary, between invoices (not built)
-    select
-        wallet_recurring_rule_id as object_id,
-        'recurring_transaction_rules: ' || trigger || ' trigger, ' || method || ' method (not applied)'
-            as feature,
-        'Usage in advance and in progress' as issue
-    from wallet_recurring_rules
-    where trigger = 'interval' and method = 'target'
 )
 
 select * from unsupported_features

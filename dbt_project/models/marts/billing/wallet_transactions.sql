@@ -28,7 +28,9 @@ movements as (
         currency,
         settled_at as created_at
     from {{ ref('int_wallet_inbounds_settled') }}
-    where settled_at is not null
+    -- an interval target rule's anniversary is not a movement: what it buys is
+    -- a top-up of the wallet walk (threshold_top_ups below)
+    where settled_at is not null and transaction_status is distinct from 'target_top_up'
 ),
 
 consumptions as (
@@ -44,6 +46,7 @@ consumptions as (
         currency,
         created_at
     from {{ ref('int_wallet_credits_consumed') }}
+    where amount_cents > 0
 ),
 
 recredits as (
@@ -64,7 +67,8 @@ recredits as (
 
 threshold_top_ups as (
     -- the credits a threshold rule adds when an invoice's consumption leaves
-    -- the wallet at or below its threshold, at that invoice's finalization
+    -- the wallet at or below its threshold, at that invoice's finalization,
+    -- and those an interval target rule buys on its anniversary
     select
         {{ surrogate_key(["'threshold_top_up'", 'wallet_credit_id', "'granted'"]) }} as wallet_transaction_id,
         external_customer_id,
