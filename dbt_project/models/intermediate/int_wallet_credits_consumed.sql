@@ -442,13 +442,15 @@ wallet_walk as (
             ) }} as top_up_granted_amount_cents
         from (
             -- a threshold top-up when this consumption leaves the wallet at or below
-            -- its threshold: fixed credits, or paid credits up to the target balance
-            -- (floored to 5 decimals, never negative)
+            -- its threshold (fixed credits, or paid credits up to the target
+            -- balance), or an interval target rule's on its anniversary (paid
+            -- credits up to its target); targets floored to 5 decimals, never negative
             select
                 step_balances.*,
                 case
-                    when step_balances.is_target_top_up or step_balances.is_threshold_reached
-                        and step_balances.threshold_method = 'target'
+                    when
+                        step_balances.is_target_top_up
+                        or (step_balances.is_threshold_reached and step_balances.threshold_method = 'target')
                         then cast(greatest({{ divide_decimal(
                             'floor((step_balances.target_credits - ' ~ divide_decimal(
                                 'step_balances.balance_after_cents',
@@ -484,91 +486,91 @@ wallet_walk as (
                         false
                     ) as is_threshold_reached
                 from (
-        select
-            step_lefts.*,
-            case
-                when not step_lefts.is_open then cast(0 as bigint)
-                else cast(greatest(least(
-                    step_lefts.balance_before_cents,
-                    step_lefts.invoice_left_before,
-                    case
-                        when step_lefts.is_limited then floor(step_lefts.eligible_left_cents)
-                        else step_lefts.invoice_left_before
-                    end
-                ), 0) as bigint)
-            end as amount_cents
-        from (
-            select
-                step_states.*,
-                step_states.received_cents - step_states.wallet_consumed[step_states.wallet_order]
-                + step_states.wallet_topped_up[step_states.wallet_order] as balance_before_cents,
-                cast(list_sum(list_transform(
-                    step_states.fee_payables,
-                    lambda payable, i: case
-                        when step_states.is_fee_eligible[i]
-                            then payable - step_states.fee_paid_before[i]
-                        else cast(0 as {{ type_precise() }})
-                    end
-                )) as {{ type_precise() }}) as eligible_left_cents
-            from (
-                select
-                    steps.external_customer_id,
-                    steps.step,
-                    steps.wallet_order,
-                    steps.invoice_id,
-                    steps.wallet_id,
-                    steps.wallet_code,
-                    steps.rate_amount,
-                    steps.currency,
-                    steps.finalizing_at,
-                    steps.fee_payables,
-                    steps.is_fee_eligible,
-                    steps.is_limited,
-                    steps.is_open,
-                    steps.received_cents,
-                    steps.is_recredited,
-                    steps.invoice_voided_at,
-                    steps.is_threshold_armed,
-                    steps.threshold_method,
-                    steps.threshold_amount_cents,
-                    steps.threshold_target_credits,
-                    steps.threshold_paid_credits,
-                    steps.threshold_granted_credits,
-                    coalesce(steps.is_target_top_up, false) as is_target_top_up,
-                    steps.top_up_target_credits,
-                    wallet_walk.wallet_topped_up,
-                    -- re-credits due by this invoice's finalization go back to their wallet
-                    list_transform(
-                        wallet_walk.wallet_consumed,
-                        lambda consumed, w: consumed - coalesce(list_sum(list_transform(
-                            list_filter(
-                                wallet_walk.pending_recredits,
-                                lambda due: due.wallet_order = w and due.recredit_at <= steps.finalizing_at
-                            ),
-                            lambda due: due.amount_cents
-                        )), 0)
-                    ) as wallet_consumed,
-                    list_filter(
-                        wallet_walk.pending_recredits, lambda due: due.recredit_at > steps.finalizing_at
-                    ) as pending_before,
-                    case
-                        when steps.is_first_of_invoice
-                            then list_transform(
-                                steps.fee_payables, lambda payable: cast(0 as {{ type_precise() }})
-                            )
-                        else wallet_walk.fee_paid
-                    end as fee_paid_before,
-                    case
-                        when steps.is_first_of_invoice then steps.amount_due_cents
-                        else wallet_walk.invoice_left_cents
-                    end as invoice_left_before
-                from wallet_walk
-                inner join steps
-                    on
-                        wallet_walk.external_customer_id = steps.external_customer_id
-                        and wallet_walk.step + 1 = steps.step
-            ) as step_states
-        ) as step_lefts
+                    select
+                        step_lefts.*,
+                        case
+                            when not step_lefts.is_open then cast(0 as bigint)
+                            else cast(greatest(least(
+                                step_lefts.balance_before_cents,
+                                step_lefts.invoice_left_before,
+                                case
+                                    when step_lefts.is_limited then floor(step_lefts.eligible_left_cents)
+                                    else step_lefts.invoice_left_before
+                                end
+                            ), 0) as bigint)
+                        end as amount_cents
+                    from (
+                        select
+                            step_states.*,
+                            step_states.received_cents - step_states.wallet_consumed[step_states.wallet_order]
+                            + step_states.wallet_topped_up[step_states.wallet_order] as balance_before_cents,
+                            cast(list_sum(list_transform(
+                                step_states.fee_payables,
+                                lambda payable, i: case
+                                    when step_states.is_fee_eligible[i]
+                                        then payable - step_states.fee_paid_before[i]
+                                    else cast(0 as {{ type_precise() }})
+                                end
+                            )) as {{ type_precise() }}) as eligible_left_cents
+                        from (
+                            select
+                                steps.external_customer_id,
+                                steps.step,
+                                steps.wallet_order,
+                                steps.invoice_id,
+                                steps.wallet_id,
+                                steps.wallet_code,
+                                steps.rate_amount,
+                                steps.currency,
+                                steps.finalizing_at,
+                                steps.fee_payables,
+                                steps.is_fee_eligible,
+                                steps.is_limited,
+                                steps.is_open,
+                                steps.received_cents,
+                                steps.is_recredited,
+                                steps.invoice_voided_at,
+                                steps.is_threshold_armed,
+                                steps.threshold_method,
+                                steps.threshold_amount_cents,
+                                steps.threshold_target_credits,
+                                steps.threshold_paid_credits,
+                                steps.threshold_granted_credits,
+                                coalesce(steps.is_target_top_up, false) as is_target_top_up,
+                                steps.top_up_target_credits,
+                                wallet_walk.wallet_topped_up,
+                                -- re-credits due by this invoice's finalization go back to their wallet
+                                list_transform(
+                                    wallet_walk.wallet_consumed,
+                                    lambda consumed, w: consumed - coalesce(list_sum(list_transform(
+                                        list_filter(
+                                            wallet_walk.pending_recredits,
+                                            lambda due: due.wallet_order = w and due.recredit_at <= steps.finalizing_at
+                                        ),
+                                        lambda due: due.amount_cents
+                                    )), 0)
+                                ) as wallet_consumed,
+                                list_filter(
+                                    wallet_walk.pending_recredits, lambda due: due.recredit_at > steps.finalizing_at
+                                ) as pending_before,
+                                case
+                                    when steps.is_first_of_invoice
+                                        then list_transform(
+                                            steps.fee_payables, lambda payable: cast(0 as {{ type_precise() }})
+                                        )
+                                    else wallet_walk.fee_paid
+                                end as fee_paid_before,
+                                case
+                                    when steps.is_first_of_invoice then steps.amount_due_cents
+                                    else wallet_walk.invoice_left_cents
+                                end as invoice_left_before
+                            from wallet_walk
+                            inner join steps
+                                on
+                                    wallet_walk.external_customer_id = steps.external_customer_id
+                                    and wallet_walk.step + 1 = steps.step
+                        ) as step_states
+                    ) as step_lefts
                 ) as step_consumed
             ) as step_balances
         ) as step_top_ups
