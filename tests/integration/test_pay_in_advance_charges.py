@@ -204,11 +204,11 @@ def test_fees_recorded_without_an_invoice_count_in_gross_revenue(in_advance):
     # they are made: February's non-invoiceable fees of the fixture, by hand:
     # count 2000 + unique 3600 + package 20000 + graduated 13 + 5 + percentages 115 + 105
     # + 575 + 215 + 0 = 26628, plus February's invoices (cu_sum 840 + 0 + 480, cu_recurring 600 + 0,
-    # cu_recurring_ended 600) = 2520
+    # cu_recurring_ended 600, cu_wallet 0 + 200) = 2720
     (february,) = in_advance.query(
         "select amount_cents from analytics.gross_revenue where month = '2023-02-01' and currency = 'EUR'"
     )
-    assert february == (26628 + 2520,)
+    assert february == (26628 + 2720,)
 
 
 def test_a_terminated_subscription_does_not_re_bill_its_recurring_level(in_advance):
@@ -263,3 +263,18 @@ def test_daily_invoicing_puts_a_subscriptions_fees_of_a_local_day_on_one_invoice
     assert after_first == february
     # the next run bills it: 7, a new period's total -> 700 + 140
     assert after_second == [*february, ("advance_charges", "2023-03-01", 700, 140, 840, 1)]
+
+
+def test_prepaid_credits_pay_in_advance_charge_invoices(in_advance):
+    # By hand: 5 granted credits at 1.00 (500 cents). +3 on Feb 15 -> a 300 invoice paid by
+    # 300 of credits (total 0); +4 on Feb 16 -> 400, the last 200 of credits, 200 due
+    invoices = in_advance.query(
+        """
+        select cast(issuing_date as varchar), fees_amount_cents, prepaid_credit_amount_cents,
+               total_amount_cents
+        from billing.invoices
+        where external_customer_id = 'cu_wallet' and invoice_type = 'advance_charges'
+        order by issuing_date
+        """
+    )
+    assert invoices == [("2023-02-15", 300, 300, 0), ("2023-02-16", 400, 200, 200)]

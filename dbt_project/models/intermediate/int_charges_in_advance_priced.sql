@@ -70,11 +70,10 @@ organization as (
 
 unit_prices as (
     -- the running totals priced by the period's models (int_usage_priceable)
-    select usage_id, precise_amount from {{ ref('int_charges_priced_standard') }}
-    union all
-    select usage_id, precise_amount from {{ ref('int_charges_priced_package') }}
-    union all
-    select usage_id, precise_amount from {{ ref('int_charges_priced_by_ranges') }}
+    select
+        usage_id,
+        precise_amount
+    from {{ ref('int_charges_priced_by_units') }}
 ),
 
 events_with_usage as (

@@ -1,6 +1,6 @@
 -- Every usage row priced by its charge model, each model its own sibling
--- model unioned here (standard, package; graduated, volume and
--- graduated_percentage through int_charges_priced_by_ranges; percentage and
+-- model unioned here (standard, package, graduated, volume and
+-- graduated_percentage through int_charges_priced_by_units; percentage and
 -- dynamic through int_charges_priced_by_events), then turned into a fee
 -- amount the way Lago does for every model
 -- (app/services/fees/charge_service.rb#init_fee, reference
@@ -16,12 +16,8 @@ usage as (
 ),
 
 prices_by_model as (
-    select * from {{ ref('int_charges_priced_standard') }}
-    union all
-    select * from {{ ref('int_charges_priced_package') }}
-    union all
-    -- graduated, volume, graduated_percentage
-    select * from {{ ref('int_charges_priced_by_ranges') }}
+    -- standard, package, graduated, volume, graduated_percentage
+    select * from {{ ref('int_charges_priced_by_units') }}
     union all
     -- percentage, dynamic
     select * from {{ ref('int_charges_priced_by_events') }}

@@ -60,7 +60,7 @@ invoices as (
         billed_at,
         sub_total_including_taxes_amount_cents
     from {{ ref('int_invoices_taxed') }}
-    where status = 'finalized' and invoice_type = 'subscription'
+    where status = 'finalized' and invoice_type in ('subscription', 'advance_charges')
 ),
 
 credit_note_uses as (
