@@ -561,17 +561,55 @@ def test_wallet_recurring_transaction_rules_become_one_row_each(tmp_path):
     ]
 
 
-def test_an_unchanged_catalog_is_read_once_per_process_and_a_changed_one_again(tmp_path):
+@pytest.fixture
+def catalog_cache(tmp_path, monkeypatch):
+    """The disk cache of parsed catalogs in a directory of the test's own."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.delenv("RATEBOOK_CATALOG_CACHE", raising=False)
+    return tmp_path / "cache" / "ratebook" / "catalog"
+
+
+def test_an_unchanged_catalog_is_read_once_per_process_and_a_changed_one_again(tmp_path, catalog_cache):
     # `billing run` reads the catalog for its default first day and again in its catalog
     # asset: the second read of the same files is the first's result
-    first = catalog_of(tmp_path, **{"taxes.yaml": "taxes:\n  - {code: vat, name: VAT, rate: '20'}\n"})
-    assert read_catalog(tmp_path) is first
-    # a rewritten file (here longer) is read again, and so is a new one
-    (tmp_path / "catalog" / "taxes.yaml").write_text(
-        "taxes:\n  - {code: vat, name: VAT, rate: '20.5'}\n"
-    )
-    second = read_catalog(tmp_path)
+    data = tmp_path / "data"
+    first = catalog_of(data, **{"taxes.yaml": "taxes:\n  - {code: vat, name: VAT, rate: '20'}\n"})
+    assert read_catalog(data) is first
+    # a rewritten file is read again, and so is a new one
+    (data / "catalog" / "taxes.yaml").write_text("taxes:\n  - {code: vat, name: VAT, rate: '21'}\n")
+    second = read_catalog(data)
     assert second is not first
-    assert one(second, "taxes", code="vat")["rate"] == Decimal("20.5")
-    (tmp_path / "catalog" / "more.yaml").write_text("taxes:\n  - {code: gst, name: GST, rate: '5'}\n")
-    assert {row["code"] for row in read_catalog(tmp_path).rows["taxes"]} == {"vat", "gst"}
+    assert one(second, "taxes", code="vat")["rate"] == Decimal("21")
+    (data / "catalog" / "more.yaml").write_text("taxes:\n  - {code: gst, name: GST, rate: '5'}\n")
+    assert {row["code"] for row in read_catalog(data).rows["taxes"]} == {"vat", "gst"}
+
+
+def test_the_next_process_reads_an_unchanged_catalog_from_the_disk_cache(
+    tmp_path, catalog_cache, monkeypatch
+):
+    import os
+
+    import dagster_project.lib.catalog as catalog_module
+
+    data = tmp_path / "data"
+    text = "taxes:\n  - {code: vat, name: VAT, rate: '20'}\n"
+    first = catalog_of(data, **{"taxes.yaml": text})
+    assert len(list(catalog_cache.glob("*.pickle"))) == 1
+    # a new process: nothing in memory, and parsing would fail the test
+    monkeypatch.setattr(catalog_module, "_last_read", None)
+    monkeypatch.setattr(catalog_module, "_read_catalog_files", lambda data_dir: pytest.fail("parsed again"))
+    assert read_catalog(data).rows == first.rows
+    # the same size and modification time but other bytes: parsed again (the key is the content)
+    path = data / "catalog" / "taxes.yaml"
+    stat = path.stat()
+    path.write_text(text.replace("'20'", "'30'"))
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    monkeypatch.setattr(catalog_module, "_last_read", None)
+    with pytest.raises(pytest.fail.Exception, match="parsed again"):
+        read_catalog(data)
+
+
+def test_the_disk_cache_can_be_turned_off(tmp_path, catalog_cache, monkeypatch):
+    monkeypatch.setenv("RATEBOOK_CATALOG_CACHE", "0")
+    catalog_of(tmp_path / "data", **{"taxes.yaml": "taxes: []\n"})
+    assert not catalog_cache.exists()
