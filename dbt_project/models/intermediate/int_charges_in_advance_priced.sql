@@ -79,7 +79,6 @@ unit_prices as (
 events_with_usage as (
     select
         events.*,
-        usage.charge_period_id as usage_charge_period_id,
         usage.billing_period_id,
         usage.subscription_id,
         usage.external_customer_id,
