@@ -12,9 +12,11 @@ For each size (EVENTS:SUBSCRIPTIONS), on the same files:
    - floor: a bare DuckDB `group by external_subscription_id, code, period` with count(*)
      over the Parquet files;
    - ingestion: the catalog and event-landing runs of `billing run` into a new warehouse;
-   - full re-bill: `billing run` over all history from the first day, new warehouse;
+   - full re-bill: `billing run` over all history from the first day to the day before the
+     last, new warehouse (its events: those of these days);
    - nightly: `billing run --from D --through D` for the last day D, on top of the
-     re-bill's warehouse (the day's events landed again, every invoice recomputed).
+     re-bill's warehouse: the day's events are landed for the first time, as every night,
+     and every invoice is recomputed.
    `billing run` is the real command minus invoice documents (HTML and PDF) and payment
    pushing, which it has no flag to skip: bench/documents.py measures documents.
 3. Prints the table: wall seconds, events/s, the ratio to the floor, the peak RSS of the
@@ -56,6 +58,8 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
+
+import duckdb
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -242,8 +246,8 @@ def bench_size(size: Size, workdir: Path, days: int, seed: int) -> dict:
         step_env = {**env, **({"BILLING_WAREHOUSE": str(warehouse)} if warehouse else {})}
         return measure(step, events, command, step_env, log, report)
 
-    def billing_run(warehouse: Path, *flags: str) -> list[str]:
-        through = ["--through", last_day.isoformat()]
+    def billing_run(warehouse: Path, *flags: str, through_day: date = last_day) -> list[str]:
+        through = ["--through", through_day.isoformat()]
         return ["billing", *flags, "--", *through, "--warehouse", str(warehouse)]
 
     print(f"[{size.label}] measuring in {base}", file=sys.stderr)
@@ -251,8 +255,14 @@ def bench_size(size: Size, workdir: Path, days: int, seed: int) -> dict:
     events = floor.events = floor.report["events"]
     ingest = fresh("ingest.duckdb")
     ingestion = run("ingestion", "ingestion", events, billing_run(ingest, "--ingest-only"), ingest)
+    # The re-bill bills every day but the last; the nightly run then bills the last day on
+    # top of it: its events are new to the warehouse, as they are every night.
     warehouse = fresh("warehouse.duckdb")
-    rebill = run("full re-bill", "rebill", events, billing_run(warehouse), warehouse)
+    day_before = last_day - timedelta(days=1)
+    history = billing_run(warehouse, through_day=day_before)
+    rebill = run("full re-bill", "rebill", events, history, warehouse)
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        rebill.events = con.execute("select count(*) from raw.events").fetchone()[0]
     one_day = [*billing_run(warehouse), "--from", last_day.isoformat()]
     nightly = run("nightly day", "nightly", events, one_day, warehouse)
     fresh("ingest.duckdb")  # the re-bill's warehouse holds the same raw tables

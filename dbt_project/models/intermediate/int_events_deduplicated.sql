@@ -6,6 +6,18 @@
 -- timestamped at or after as_of are ranked too (a later run must not change
 -- which duplicate won), but only int_events_validated decides what to do
 -- with them.
+-- Incremental (macros/event_increments.sql): a run ranks again only the keys
+-- with an event landed, received or timestamped since the last build.
+
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='sync_all_columns',
+    pre_hook="{{ event_increment_prepare('deduplicated', ref('stg_raw__events')) }}",
+    post_hook="{{ event_increment_record('deduplicated') }}",
+) }}
+
+-- depends_on: {{ ref('int_event_days_summarized') }}
 
 with
 
@@ -24,7 +36,9 @@ events as (
         occurred_at,
         received_at
     from {{ ref('stg_raw__events') }}
-    where received_at < {{ billing_as_of() }}
+    where
+        received_at < {{ billing_as_of() }}
+        and {{ event_increment_filter('deduplicated') }}
 ),
 
 events_ranked as (
@@ -45,7 +59,8 @@ events_ranked as (
 events_flagged as (
     select
         *,
-        received_rank > 1 as is_duplicate
+        received_rank > 1 as is_duplicate,
+        {{ event_increment_stamp() }} as computed_at
     from events_ranked
 )
 

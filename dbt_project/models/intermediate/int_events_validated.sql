@@ -28,6 +28,20 @@
 -- An event timestamped at or after as_of is left for a later run (its period
 -- does not exist yet), unless it is already known to be a duplicate.
 
+-- Incremental (macros/event_increments.sql): a run classifies again only the
+-- keys deduplication ranked again, and those of an external id whose
+-- subscriptions or periods changed.
+
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='sync_all_columns',
+    pre_hook="{{ event_increment_prepare('validated', ref('int_events_deduplicated')) }}",
+    post_hook="{{ event_increment_record('validated') }}",
+) }}
+
+-- depends_on: {{ ref('int_event_days_summarized') }}
+
 {#- Billable, or excluded by the metric's own checks only. -#}
 {%- set is_in_usage_row -%}
     (
@@ -41,10 +55,10 @@
 with
 
 events as (
-    select * from {{ ref('int_events_deduplicated') }}
+    select * exclude (computed_at) from {{ ref('int_events_deduplicated') }}
     where
-        is_duplicate
-        or occurred_at < {{ billing_as_of() }}
+        (is_duplicate or occurred_at < {{ billing_as_of() }})
+        and {{ event_increment_filter('validated') }}
 ),
 
 subscriptions as (
@@ -302,7 +316,8 @@ events_explained as (
                 || ', after the invoice issued on ' || cast(charges_issuing_date as varchar)
                 || ' for its period was finalized at '
                 || cast(charges_invoice_finalizes_at as varchar) || '; it is not billed.'
-        end as error_details
+        end as error_details,
+        {{ event_increment_stamp() }} as computed_at
     from events_classified
 )
 

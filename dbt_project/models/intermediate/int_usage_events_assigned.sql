@@ -24,6 +24,19 @@
 -- nested (DECISIONLOG.md). Events matching no filter go to the default bucket.
 -- The pricing group is read with the keys of the bucket: the filter's own, or
 -- the charge's for the default bucket.
+-- Incremental (macros/event_increments.sql): a run assigns again only the keys
+-- validation classified again, and those of an external id whose charge
+-- periods changed.
+
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='sync_all_columns',
+    pre_hook="{{ event_increment_prepare('assigned', ref('int_events_validated')) }}",
+    post_hook="{{ event_increment_record('assigned') }}",
+) }}
+
+-- depends_on: {{ ref('int_event_days_summarized') }}
 
 with
 
@@ -45,7 +58,9 @@ events as (
         precise_total_amount_cents,
         error_code is null as is_valid
     from {{ ref('int_events_validated') }}
-    where billing_period_id is not null
+    where
+        billing_period_id is not null
+        and {{ event_increment_filter('assigned') }}
 ),
 
 charge_periods as (
@@ -110,6 +125,7 @@ history_events as (
     from {{ ref('int_events_validated') }}
     where
         error_code is null
+        and {{ event_increment_filter('assigned') }}
         and code in (select billable_metric_code from history_reading_charges)
 ),
 
@@ -248,7 +264,8 @@ events_assigned as (
         aggregation_value,
         operation_type,
         precise_total_amount_cents,
-        is_valid
+        is_valid,
+        {{ event_increment_stamp() }} as computed_at
     from events_filtered
 )
 

@@ -1,0 +1,353 @@
+{#- Incremental event models: a nightly run computes again only the events it can change.
+
+    The three models with a row per event (int_events_deduplicated,
+    int_events_validated, int_usage_events_assigned) are dbt incremental
+    models. Each keeps, in `increments.event_model_states`, what it was last
+    built from:
+
+      as_of        the run's as_of
+      built_at     dbt's run_started_at of that build (also each row's computed_at)
+      definitions  a fingerprint of what no increment can follow: the model's
+                   own file, the revision of the macros it calls (raise
+                   `event_macros_revision` below with any change to their
+                   results), and the metric definitions and charge filters it
+                   reads
+      day          per event date: its number of events and content hash
+                   (int_event_days_summarized)
+      subscription per external subscription id: a fingerprint of the catalog
+                   rows its events are classified and assigned with
+                   (subscriptions, billing and charge periods started before
+                   as_of, the charges reading its history)
+
+    A run then decides, for each model (`event_increment_plan`):
+
+      build     the table does not exist or `--full-refresh` was given: dbt
+                creates it from every event;
+      refill    no state kept, the definitions changed, or as_of moved back: every
+                row is deleted and computed again from every event (what a build
+                does, in place);
+      increment otherwise: only the rows of the pending keys are deleted and
+                computed again. A key is an (external_subscription_id,
+                transaction_id): duplicates are decided within it, and every
+                event of a key is computed together. The pending keys are those of
+                * the events of a day whose summary differs (landed again), and
+                  the rows this model holds for such a day (an event no longer
+                  there is deleted);
+                * the events received or timestamped at or after the last as_of
+                  (unknown then, or not billable yet);
+                * the rows the model upstream computed after this model's last
+                  build (so a model that failed catches up on the next run);
+                * every event of an external subscription id whose catalog
+                  fingerprint changed (a new or terminated subscription, a new
+                  plan, a period moved).
+
+    Each row is a function of its key's events, the catalog and as_of only
+    (no row reads another key's rows), so an increment gives the rows a full
+    build would: tests/integration/test_event_increments.py compares the two
+    after landings, late events, duplicates across days, removed events and
+    catalog changes. Nothing here computes money. -#}
+
+{% macro ensure_event_increments_state() -%}
+    {#- Run by `on-run-start` (dbt_project.yml), like the ledger: not a model, so
+        dbt never drops it; the incremental models' post-hooks write it. -#}
+    create schema if not exists increments;
+    create table if not exists increments.event_model_states (
+        model_name varchar,
+        kind varchar,
+        scope varchar,
+        fingerprint varchar
+    );
+{%- endmacro %}
+
+
+{% macro _event_pending_relation() -%}
+    increments.{{ this.identifier }}__pending
+{%- endmacro %}
+
+
+{% macro _event_state_rows(kind) -%}
+    select scope, fingerprint
+    from increments.event_model_states
+    where model_name = '{{ this.identifier }}' and kind = '{{ kind }}'
+{%- endmacro %}
+
+
+{% macro _event_stamp() -%}
+    {{- run_started_at.strftime('%Y-%m-%d %H:%M:%S.%f') -}}
+{%- endmacro %}
+
+
+{#- The per-external-id catalog fingerprint of a model (none for deduplication,
+    which reads no catalog), from periods started before `as_of_sql`. -#}
+{% macro _event_scopes_sql(model_kind, as_of_sql) -%}
+    select
+        external_subscription_id,
+        cast(sum(part_hash) as varchar) || ':' || cast(count(*) as varchar) as fingerprint
+    from (
+        {%- if model_kind == 'validated' %}
+        select
+            external_subscription_id,
+            hash('subscription', subscription_id, created_at, started_at, ended_at) as part_hash
+        from {{ ref('int_subscriptions_resolved') }}
+        union all
+        select
+            external_subscription_id,
+            hash(
+                'period', billing_period_id, subscription_id, charges_from_datetime,
+                charges_to_datetime, full_charges_to_datetime, charges_issuing_date,
+                charges_invoice_finalizes_at
+            ) as part_hash
+        from {{ ref('int_billing_periods_generated') }}
+        where charges_from_datetime < {{ as_of_sql }}
+        {%- else %}
+        select
+            external_subscription_id,
+            hash(
+                'charge_period', charge_period_id, billing_period_id, charge_id,
+                billable_metric_code, aggregation_type, is_recurring,
+                charges_from_datetime, charges_to_datetime
+            ) as part_hash
+        from {{ ref('int_charge_periods_expanded') }}
+        where charges_from_datetime < {{ as_of_sql }}
+        union all
+        -- the charges reading the id's history, whenever their periods start
+        select
+            external_subscription_id,
+            hash('history', charge_id, billable_metric_code, aggregation_type) as part_hash
+        from (
+            select distinct external_subscription_id, charge_id, billable_metric_code, aggregation_type
+            from {{ ref('int_charge_periods_expanded') }}
+            where
+                is_recurring
+                and aggregation_type in ('sum_agg', 'unique_count_agg', 'weighted_sum_agg')
+        ) as history_charges
+        {%- endif %}
+    ) as parts
+    group by external_subscription_id
+{%- endmacro %}
+
+
+{#- What an increment cannot follow: a change rebuilds every row. -#}
+{% macro _event_definitions_sql(model_kind) -%}
+    {#- The revision of the macros the event models call (json.sql, metering.sql,
+        this file): raise it with any change to their results, so that the next
+        run computes every row again. A change to a model's own file is seen
+        from its checksum. -#}
+    {%- set event_macros_revision = 1 -%}
+    select concat_ws(
+        '/',
+        '{{ model.checksum.checksum }}',
+        'macros revision {{ event_macros_revision }}'
+        {%- if model_kind == 'validated' %},
+        coalesce((
+            select cast(sum(hash(billable_metric_code, aggregation_type, field_name)) as varchar)
+            from {{ ref('stg_raw__billable_metrics') }}
+        ), '-'),
+        coalesce((
+            select cast(sum(hash(billable_metric_code, filter_key, filter_values)) as varchar)
+            from {{ ref('stg_raw__billable_metric_filters') }}
+        ), '-')
+        {%- elif model_kind == 'assigned' %},
+        coalesce((
+            select cast(sum(hash(
+                charge_id, charge_filter_id, charge_filter_position, pricing_group_keys,
+                filter_keys_count, filter_values_count, filter_conditions
+            )) as varchar)
+            from {{ ref('int_usage_filters_resolved') }}
+        ), '-')
+        {%- endif %}
+    ) as definitions
+{%- endmacro %}
+
+
+{#- build | refill | increment, with the reason and the last build's as_of and
+    built_at. Decided again, identically, by the pre-hook, the model and the
+    post-hook (the state changes only at the end of the post-hook). -#}
+{% macro event_increment_plan(model_kind) -%}
+    {%- if not execute or this is none or not is_incremental() -%}
+        {{ return({'mode': 'build', 'reason': 'the table is created from every event'}) }}
+    {%- endif -%}
+    {%- set state = {} -%}
+    {%- for row in run_query(
+        "select kind, fingerprint from increments.event_model_states where model_name = '"
+        ~ this.identifier ~ "' and scope is null"
+    ).rows -%}
+        {%- do state.update({row[0]: row[1]}) -%}
+    {%- endfor -%}
+    {%- set definitions = run_query(_event_definitions_sql(model_kind)).rows[0][0] -%}
+    {%- set as_of = _billing_window_part('as_of', 'BILLING_WINDOW_AS_OF') -%}
+    {%- if 'as_of' not in state or 'built_at' not in state -%}
+        {{ return({'mode': 'refill', 'reason': 'no state kept from an earlier build', 'definitions': definitions}) }}
+    {%- elif state['definitions'] != definitions -%}
+        {{ return({
+            'mode': 'refill',
+            'reason': 'the model, its macros, the metric definitions or the charge filters changed',
+            'definitions': definitions
+        }) }}
+    {%- endif -%}
+    {%- set moved_back = run_query(
+        "select cast('" ~ as_of ~ "' as timestamp) < cast('" ~ state['as_of'] ~ "' as timestamp)"
+    ).rows[0][0] -%}
+    {%- if moved_back -%}
+        {{ return({
+            'mode': 'refill',
+            'reason': 'as_of ' ~ as_of ~ ' is before the last build\'s ' ~ state['as_of'],
+            'definitions': definitions
+        }) }}
+    {%- endif -%}
+    {{ return({
+        'mode': 'increment',
+        'reason': 'events changed since the build as of ' ~ state['as_of'],
+        'since': state['as_of'],
+        'built_at': state['built_at'],
+        'definitions': definitions
+    }) }}
+{%- endmacro %}
+
+
+{#- The keys whose rows an increment computes again (see the top of this file). -#}
+{% macro _event_pending_keys_sql(model_kind, plan, upstream) -%}
+    {%- set since = "cast('" ~ plan['since'] ~ "' as timestamp)" -%}
+    with
+
+    days_now as (
+        select
+            event_date,
+            cast(event_count as varchar) || ':' || content_hash as fingerprint
+        from {{ ref('int_event_days_summarized') }}
+    ),
+
+    days_then as (
+        select cast(scope as date) as event_date, fingerprint
+        from ({{ _event_state_rows('day') }}) as kept
+    ),
+
+    days_changed as (
+        select coalesce(days_now.event_date, days_then.event_date) as event_date
+        from days_now
+        full outer join days_then on days_now.event_date = days_then.event_date
+        where days_now.fingerprint is distinct from days_then.fingerprint
+    ),
+
+    {%- if model_kind != 'deduplicated' %}
+
+    scopes_now as (
+        {{ _event_scopes_sql(model_kind, since) }}
+    ),
+
+    scopes_then as (
+        select scope as external_subscription_id, fingerprint
+        from ({{ _event_state_rows('subscription') }}) as kept
+    ),
+
+    scopes_changed as (
+        select coalesce(scopes_now.external_subscription_id, scopes_then.external_subscription_id)
+            as external_subscription_id
+        from scopes_now
+        full outer join scopes_then
+            on scopes_now.external_subscription_id = scopes_then.external_subscription_id
+        where scopes_now.fingerprint is distinct from scopes_then.fingerprint
+    ),
+    {%- endif %}
+
+    keys as (
+        -- the rows kept for a day landed again (an event no longer there goes)
+        select external_subscription_id, transaction_id
+        from {{ this }}
+        where cast(occurred_at as date) in (select event_date from days_changed)
+        union all
+        -- the events of such a day, and those unknown or not billable at the
+        -- last as_of
+        select external_subscription_id, transaction_id
+        from {{ upstream }}
+        where
+            event_date in (select event_date from days_changed)
+            or received_at >= {{ since }}
+            or occurred_at >= {{ since }}
+            {%- if model_kind != 'deduplicated' %}
+            -- rows the model upstream computed after this model's last build
+            or computed_at > cast('{{ plan["built_at"] }}' as timestamp)
+            -- every event of an external id whose catalog changed
+            or external_subscription_id in (select external_subscription_id from scopes_changed)
+            {%- endif %}
+    )
+
+    select distinct external_subscription_id, transaction_id
+    from keys
+{%- endmacro %}
+
+
+{#- pre_hook of an incremental event model: delete what the run computes again. -#}
+{% macro event_increment_prepare(model_kind, upstream) -%}
+    {%- if not execute -%}{{ return('select 1 as nothing_to_prepare') }}{%- endif -%}
+    {%- set plan = event_increment_plan(model_kind) -%}
+    {%- if plan['mode'] == 'build' -%}
+        select 1 as nothing_to_prepare
+    {%- elif plan['mode'] == 'refill' -%}
+        {{ log(this.identifier ~ ': every row computed again (' ~ plan['reason'] ~ ')', info=True) }}
+        delete from {{ this }}
+    {%- else -%}
+        {#- made while the hook renders, to say how many keys the run computes again -#}
+        {%- set pending = _event_pending_relation() -%}
+        {%- do run_query(
+            'create or replace table ' ~ pending ~ ' as '
+            ~ _event_pending_keys_sql(model_kind, plan, upstream)
+        ) -%}
+        {%- set counted = run_query('select count(*) from ' ~ pending).rows[0][0] -%}
+        {{ log(
+            this.identifier ~ ': ' ~ counted ~ ' transaction keys computed again ('
+            ~ plan['reason'] ~ ')', info=True
+        ) }}
+        delete from {{ this }}
+        where (external_subscription_id, transaction_id) in (
+            select external_subscription_id, transaction_id from {{ pending }}
+        )
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#- In the model's scan of its input: only the pending keys on an increment. -#}
+{% macro event_increment_filter(model_kind) -%}
+    {%- set plan = event_increment_plan(model_kind) -%}
+    {%- if plan['mode'] == 'increment' -%}
+        (external_subscription_id, transaction_id) in (
+            select external_subscription_id, transaction_id from {{ _event_pending_relation() }}
+        )
+    {%- else -%}
+        true
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#- Each row's computed_at: the build (dbt invocation) that wrote it. -#}
+{% macro event_increment_stamp() -%}
+    cast('{{ _event_stamp() }}' as timestamp)
+{%- endmacro %}
+
+
+{#- post_hook: keep what the rows were computed from, for the next run. -#}
+{% macro event_increment_record(model_kind) -%}
+    {%- if not execute -%}{{ return('select 1 as nothing_to_record') }}{%- endif -%}
+    {%- set plan = event_increment_plan(model_kind) -%}
+    {%- set as_of = _billing_window_part('as_of', 'BILLING_WINDOW_AS_OF') -%}
+    {%- set definitions = plan['definitions'] if 'definitions' in plan
+        else run_query(_event_definitions_sql(model_kind)).rows[0][0] -%}
+    delete from increments.event_model_states where model_name = '{{ this.identifier }}';
+    insert into increments.event_model_states
+    select '{{ this.identifier }}', 'as_of', null, '{{ as_of }}'
+    union all
+    select '{{ this.identifier }}', 'built_at', null, '{{ _event_stamp() }}'
+    union all
+    select '{{ this.identifier }}', 'definitions', null, '{{ definitions }}'
+    union all
+    select
+        '{{ this.identifier }}', 'day', cast(event_date as varchar),
+        cast(event_count as varchar) || ':' || content_hash
+    from {{ ref('int_event_days_summarized') }}
+    {%- if model_kind != 'deduplicated' %}
+    union all
+    select '{{ this.identifier }}', 'subscription', external_subscription_id, fingerprint
+    from ({{ _event_scopes_sql(model_kind, billing_as_of()) }}) as scopes
+    {%- endif %};
+    drop table if exists {{ _event_pending_relation() }}
+{%- endmacro %}
