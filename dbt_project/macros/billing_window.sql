@@ -1,6 +1,8 @@
 {#- The run's billing window, set by Dagster per run:
-    - `from`  first billing day of the run (inclusive). Informational for now:
-              every model rebuilds the whole history, so it selects nothing.
+    - `from`  first billing day of the run (inclusive). Informational: models
+              are functions of the events, the catalog and as_of, so it
+              selects nothing (the incremental event models find what changed
+              themselves, macros/event_increments.sql).
     - `to`    day after the last billing day (exclusive): every invoice whose
               issuing_date < `to` is produced.
     - `as_of` the instant the run acts as of (= `to` 00:00 UTC): events

@@ -30,9 +30,11 @@ class SchemaQualifiedTranslator(DagsterDbtTranslator):
 
 class BillingModelsConfig(dg.Config):
     full_refresh: bool = False
-    """Pass dbt's `--full-refresh`: rebuild every incremental model from raw data too. Every
-    model is a table rebuilt whole on each run already; models that must survive a full
-    refresh (an append-only ledger) opt out with dbt's `full_refresh: false` config."""
+    """Pass dbt's `--full-refresh`: rebuild every incremental model from raw data too. The
+    three event-grain models are incremental (macros/event_increments.sql: a run computes
+    again only the events it can change, and every row when it cannot tell); every other
+    model is a table rebuilt whole on each run already. The ledger's tables of finalized
+    invoices are not models and survive it."""
     event_grain_tests: bool = False
     """Run the dbt tests over every event (tag `event_grain`) on a one-day run too. Runs over
     several billing days (backfills, re-bills) and full refreshes always run them."""
