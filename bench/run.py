@@ -26,22 +26,8 @@ For each size (EVENTS:SUBSCRIPTIONS), on the same files:
    the slowest dbt models from the invocation's run_results.json). Results and logs are
    kept in the work directory (<size>/results.json, <size>/logs/).
 
-Measured on the development VM (2 vCPUs AMD EPYC, 24 GiB, shared; DuckDB 2.0.0,
-dbt-core 1.11.16, Dagster 1.13.27), 91 days (2024-01-01 to 2024-03-31):
-
-| events | subscriptions | step | wall s | events/s | x floor | peak RSS (tree) | largest process | CPU s | load |
-|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|
-| 999,999 | 10,000 | floor | 0.4 | 2,793,476 | 1 | 0.07 GiB | 0.09 GiB | 0.3 | 2.9 |
-| 999,999 | 10,000 | ingestion | 25.2 | 39,692 | 70 | 0.72 GiB | 0.71 GiB | 24.2 | 2.9 |
-| 999,999 | 10,000 | full re-bill | 86.0 | 11,625 | 240 | 1.68 GiB | 1.10 GiB | 70.8 | 3.1 |
-| 999,999 | 10,000 | nightly day | 88.7 | 11,269 | 248 | 1.66 GiB | 1.08 GiB | 67.6 | 4.1 |
-| 9,999,990 | 50,000 | floor | 1.5 | 6,770,523 | 1 | 0.17 GiB | 0.50 GiB | 1.5 | 4.9 |
-| 9,999,990 | 50,000 | ingestion | 159.2 | 62,816 | 108 | 3.42 GiB | 3.41 GiB | 101.1 | 4.9 |
-| 9,999,990 | 50,000 | full re-bill | 342.6 | 29,187 | 232 | 5.44 GiB | 4.68 GiB | 269.4 | 5.2 |
-| 9,999,990 | 50,000 | nightly day | 180.7 | 55,334 | 122 | 5.41 GiB | 4.66 GiB | 223.1 | 4.7 |
-
-Other jobs shared the two cores (load 3 to 5): wall seconds vary from run to run, CPU seconds
-less. 100M events were not run (projected in the README, section Performance).
+The latest measurement, with how it got there and where the time goes, is in the README
+(section Performance). 100M events were not run there (hours on the development VM).
 """
 
 from __future__ import annotations
@@ -379,7 +365,7 @@ def table(results: list[dict]) -> list[str]:
         floor = result["measurements"][0]["seconds"]
         for m in result["measurements"]:
             cells = [
-                f"{result['events']:,}",
+                f"{m['events']:,}",
                 f"{result['subscriptions']:,}",
                 m["step"],
                 f"{m['seconds']:.1f}",
