@@ -59,7 +59,18 @@ class Warehouse(DuckDBResource):
         resolved = DuckDBResource(database=str(path), connection_config=self.connection_config)
         with resolved.get_connection() as con:
             con.execute("set TimeZone = 'UTC'")
+            con.execute("set memory_limit = ?", [duckdb_memory_limit()])
             yield con
+
+
+DEFAULT_DUCKDB_MEMORY_LIMIT = "4GB"
+
+
+def duckdb_memory_limit() -> str:
+    """RATEBOOK_DUCKDB_MEMORY_LIMIT (default 4GB; `8GB`, `80%`...): what each DuckDB database
+    may hold in memory before it spills to disk, here and in dbt (profiles.yml, same default).
+    DuckDB's own default is 80% of the machine's memory: a 100M-event run would take it."""
+    return os.environ.get("RATEBOOK_DUCKDB_MEMORY_LIMIT", "").strip() or DEFAULT_DUCKDB_MEMORY_LIMIT
 
 
 def _dbt_executable() -> str:
