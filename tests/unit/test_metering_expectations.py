@@ -12,6 +12,7 @@ from dagster_project.defs.checks.event_expectations import (
     EVENTS_FRAME_SQL,
     MAX_ROWS,
     SAMPLED_FRAME_SQL,
+    _frame,
     count_sql,
     frame_sql,
     outcomes,
@@ -142,3 +143,24 @@ def test_a_run_validates_the_days_it_landed_and_counts_duplicates_of_earlier_day
     # without days: the whole history, 5 events, the same one duplicate
     assert con.execute(count_sql()).fetchone()[0] == 5
     assert con.execute(frame_sql(5)).df().is_duplicate.sum() == 1
+
+
+def test_a_sample_is_flagged_against_every_event_not_only_the_sampled_ones():
+    # 40 events: t0..t19 each sent twice, the copy received an hour later (20 duplicates).
+    # A sample of 10 rows: each sampled copy is a duplicate exactly when it is the later
+    # one, whether or not the first copy was sampled too.
+    events = []
+    for number in range(20):
+        first = datetime(2024, 3, 1, 0, number)
+        events.append({"transaction_id": f"t{number}", "timestamp": first})
+        events.append({"transaction_id": f"t{number}", "timestamp": first.replace(hour=1)})
+    con = _warehouse(events)
+    sampled = con.execute(_frame(sample_rows=10)).df()
+    assert len(sampled) == 10
+    assert 0 < sampled.is_duplicate.sum() < 10  # both kinds are in this sample
+    for transaction_id, timestamp, is_duplicate in zip(
+        sampled.transaction_id, sampled.timestamp, sampled.is_duplicate, strict=True
+    ):
+        assert is_duplicate == (1 if timestamp.hour == 1 else 0), transaction_id
+    # the whole frame: 20 of 40 are later copies
+    assert con.execute(EVENTS_FRAME_SQL).df().is_duplicate.sum() == 20

@@ -28,57 +28,84 @@ MAX_ROWS = 250_000
 SAMPLE_SEED = 42
 REQUIRED_COLUMNS = ("transaction_id", "external_subscription_id", "code", "timestamp")
 
-# Every landed event with what the expectations read; is_duplicate over all events.
-# The aggregation property is '' when a numeric metric's event lacks it, null when the
-# metric is not numeric (expectations skip nulls).
+# The landed events (of the run's days, when given) with what the expectations read, or a
+# reproducible reservoir sample of them above MAX_ROWS. The sample is drawn first and only
+# its rows are then flagged: is_duplicate is 1 when an event with the same (subscription,
+# transaction id) came before it (received_at, timestamp, file, row) anywhere in raw.events,
+# a lookup of the frame's keys, not a sort of every event (which spilled 23 GB to disk and
+# took 229 s of a 371 s ingestion at 100M). The aggregation property is '' when a numeric
+# metric's event lacks it, null when the metric is not numeric (expectations skip nulls).
 _FRAME_TEMPLATE = f"""
 with metrics as (
     select code, aggregation_type, field_name from raw.billable_metrics
 ),
+landed as (
+    select
+        transaction_id,
+        external_subscription_id,
+        code,
+        "timestamp",
+        properties,
+        received_at,
+        source_file,
+        source_row
+    from raw.events as events{{events_filter}}
+),
+framed as (
+    select * from landed{{sample}}
+),
 events as (
     select
-        events.transaction_id,
-        events.external_subscription_id,
-        events.code,
-        events."timestamp",
+        framed.transaction_id,
+        framed.external_subscription_id,
+        framed.code,
+        framed."timestamp",
         case
             when metrics.aggregation_type in {NUMERIC_AGGREGATIONS}
-                then coalesce(events.properties ->> metrics.field_name, '')
+                then coalesce(framed.properties ->> metrics.field_name, '')
         end as numeric_property_text,
         case
-            when row_number() over (
-                partition by events.external_subscription_id, events.transaction_id
-                order by
-                    events.received_at, events."timestamp", events.source_file, events.source_row
-            ) > 1 then 1 else 0
+            when exists (
+                select 1
+                from raw.events as earlier
+                where
+                    earlier.external_subscription_id = framed.external_subscription_id
+                    and earlier.transaction_id = framed.transaction_id
+                    and (
+                        earlier.received_at < framed.received_at
+                        or (
+                            earlier.received_at = framed.received_at
+                            and earlier."timestamp" < framed."timestamp"
+                        )
+                        or (
+                            earlier.received_at = framed.received_at
+                            and earlier."timestamp" = framed."timestamp"
+                            and earlier.source_file < framed.source_file
+                        )
+                        or (
+                            earlier.received_at = framed.received_at
+                            and earlier."timestamp" = framed."timestamp"
+                            and earlier.source_file = framed.source_file
+                            and earlier.source_row < framed.source_row
+                        )
+                    )
+            ) then 1 else 0
         end as is_duplicate
-    from raw.events as events
-    left join metrics on events.code = metrics.code{{events_filter}}
+    from framed
+    left join metrics on framed.code = metrics.code
 )
-select * from events{{frame_filter}}
+select * from events
 """
-EVENTS_FRAME_SQL = _FRAME_TEMPLATE.format(events_filter="", frame_filter="")
-SAMPLED_FRAME_SQL = (
-    f"select * from ({EVENTS_FRAME_SQL}) using sample reservoir({MAX_ROWS} rows) "
-    f"repeatable ({SAMPLE_SEED})"
-)
 
 
-def days_frame_sql(first_day: date, last_day: date) -> str:
-    """EVENTS_FRAME_SQL for the events of the UTC days a run landed: a nightly run validates
-    its day, not the whole history again. is_duplicate still looks at every event with the
-    same (subscription, transaction id), earlier days included."""
-    in_days = _in_days("events", first_day, last_day)
-    return _FRAME_TEMPLATE.format(
-        events_filter=f"""
-    where {in_days}
-        or (events.external_subscription_id, events.transaction_id) in (
-            select (events.external_subscription_id, events.transaction_id)
-            from raw.events as events
-            where {in_days}
-        )""",
-        frame_filter=f" where {in_days}",
+def _frame(days: tuple[date, date] | None = None, sample_rows: int | None = None) -> str:
+    events_filter = "" if days is None else f"\n    where {_in_days('events', *days)}"
+    sample = (
+        ""
+        if sample_rows is None
+        else f" using sample reservoir({sample_rows} rows) repeatable ({SAMPLE_SEED})"
     )
+    return _FRAME_TEMPLATE.format(events_filter=events_filter, sample=sample)
 
 
 def _in_days(alias: str, first_day: date, last_day: date) -> str:
@@ -86,13 +113,21 @@ def _in_days(alias: str, first_day: date, last_day: date) -> str:
     return f"""{alias}."timestamp" >= timestamp '{start}' and {alias}."timestamp" < timestamp '{end}'"""
 
 
+EVENTS_FRAME_SQL = _frame()
+SAMPLED_FRAME_SQL = _frame(sample_rows=MAX_ROWS)
+
+
+def days_frame_sql(first_day: date, last_day: date) -> str:
+    """EVENTS_FRAME_SQL for the events of the UTC days a run landed: a nightly run validates
+    its day, not the whole history again. is_duplicate still looks at every event with the
+    same (subscription, transaction id), earlier days included."""
+    return _frame((first_day, last_day))
+
+
 def frame_sql(events_count: int, days: tuple[date, date] | None = None) -> str:
     """The query for the validated frame: every event (of `days` when given), or a sample
     above MAX_ROWS (events_count: how many the frame would hold)."""
-    full = EVENTS_FRAME_SQL if days is None else days_frame_sql(*days)
-    if events_count <= MAX_ROWS:
-        return full
-    return f"select * from ({full}) using sample reservoir({MAX_ROWS} rows) repeatable ({SAMPLE_SEED})"
+    return _frame(days, None if events_count <= MAX_ROWS else MAX_ROWS)
 
 
 def count_sql(days: tuple[date, date] | None = None) -> str:
