@@ -64,7 +64,7 @@ def land_events(
     }
     with _utc_session(con):
         try:
-            candidates = _candidates(con, files)
+            candidates = _candidates(con, files, window)
             con.execute("begin transaction")
             try:
                 _replace(con, candidates, window_params)
@@ -92,11 +92,18 @@ def earliest_event_date(data_dir: Path) -> date | None:
         con.close()
 
 
-def _candidates(con: duckdb.DuckDBPyConnection, files: EventFiles) -> tuple[str, dict[str, object]]:
+def _candidates(
+    con: duckdb.DuckDBPyConnection, files: EventFiles, window: Window | None = None
+) -> tuple[str, dict[str, object]]:
     """Every source as one candidate relation (events_sql), with its parameters:
-    the staged JSON documents, then each group of Parquet files."""
+    the staged JSON documents, then each group of Parquet files (those whose footers prove
+    no event in `window` are skipped)."""
     events_documents.stage_documents(con, files)
-    groups, unreadable = events_parquet.plan_parquet_groups(con, files.parquet)
+    parquet = files.parquet
+    if window is not None:
+        outside = events_parquet.files_outside_window(con, parquet, *window)
+        parquet = tuple(file for file in parquet if file not in outside)
+    groups, unreadable = events_parquet.plan_parquet_groups(con, parquet)
     for file, details in unreadable:
         events_documents.add_file_reject(con, file.source_file, details)
     selects = [events_documents.documents_candidates_sql()]

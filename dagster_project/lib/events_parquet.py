@@ -19,6 +19,7 @@ is, TIMESTAMPTZ is taken at UTC, STRUCT and MAP properties become JSON objects
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, datetime, time
 
 import duckdb
 
@@ -85,6 +86,48 @@ def plan_parquet_groups(
         merged.update(columns)
     groups = [ParquetGroup(tuple(run), _describe(con, run)) for run in runs]
     return groups, unreadable
+
+
+# Per file, from the footers only: the range of a top-level `timestamp` column stored as a
+# Parquet timestamp (INT64 with a timestamp type, so its statistics read as instants), when
+# every row group has statistics and no null.
+_TIMESTAMP_RANGES = """
+select
+    file_name,
+    min(try_cast(stats_min_value as timestamp)) as first_at,
+    max(try_cast(stats_max_value as timestamp)) as last_at
+from parquet_metadata($paths)
+where path_in_schema = 'timestamp' and type = 'INT64'
+group by file_name
+having
+    count(*) = count(try_cast(stats_min_value as timestamp))
+    and count(*) = count(try_cast(stats_max_value as timestamp))
+    and count(*) = count(*) filter (where stats_null_count = 0)
+"""
+
+
+def files_outside_window(
+    con: duckdb.DuckDBPyConnection, files: tuple[EventFile, ...], start: date, end: date
+) -> set[EventFile]:
+    """The files whose footer statistics prove that every event's `timestamp` lies outside
+    the UTC dates [start, end): a landing of those days need not read them (a nightly run
+    would otherwise read every file of the history). A file without such statistics, with
+    a null timestamp (an undated reject, replaced on every landing) or with a timestamp of
+    another type is always read; so is every file when a footer cannot be read."""
+    if not files:
+        return set()
+    by_path = {str(file.path): file for file in files}
+    try:
+        ranges = con.execute(_TIMESTAMP_RANGES, {"paths": [f.pattern for f in files]}).fetchall()
+    except duckdb.Error:
+        return set()
+    first_instant = datetime.combine(start, time())
+    end_instant = datetime.combine(end, time())
+    return {
+        by_path[name]
+        for name, first_at, last_at in ranges
+        if name in by_path and (last_at < first_instant or first_at >= end_instant)
+    }
 
 
 def parquet_candidates_sql(group: ParquetGroup, paths_param: str) -> str:

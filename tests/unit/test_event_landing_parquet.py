@@ -14,6 +14,8 @@ import duckdb
 import pytest
 
 from dagster_project.lib.events import LandingStats, land_events
+from dagster_project.lib.events_files import find_event_files
+from dagster_project.lib.events_parquet import files_outside_window
 
 MARCH_1_10H = datetime(2024, 3, 1, 10)
 
@@ -334,3 +336,49 @@ def test_columns_named_like_the_readers_own_do_not_get_in_the_way(tmp_path: Path
         ("events/b.parquet", 1),
         ("events/b.parquet", 2),
     ]
+
+
+def test_a_windowed_landing_skips_the_files_whose_footers_prove_no_event_in_it(
+    tmp_path: Path,
+) -> None:
+    # march_1: every timestamp on 2024-03-01, typed: skipped when landing 2024-03-02.
+    # late: in the 2024-03-01 folder, one event of 2024-03-02 (its statistics show it): read.
+    # epoch: timestamps as epoch seconds (no timestamp statistics): always read.
+    # undated: a null timestamp (an undated reject, replaced by every landing): always read.
+    write_parquet(
+        tmp_path,
+        "date=2024-03-01/march_1.parquet",
+        f"select {REQUIRED}, timestamp '2024-03-01 10:00:00' + to_hours(i) as timestamp "
+        "from range(3) as t(i)",
+    )
+    write_parquet(
+        tmp_path,
+        "date=2024-03-01/late.parquet",
+        f"select {REQUIRED}, timestamp '2024-03-01 23:00:00' + to_hours(i) as timestamp "
+        "from range(2) as t(i)",
+    )
+    write_parquet(
+        tmp_path,
+        "epoch.parquet",
+        f"select {REQUIRED}, 1709287200 + 86400 * i as timestamp from range(2) as t(i)",
+    )
+    write_parquet(
+        tmp_path,
+        "undated.parquet",
+        f"select {REQUIRED}, cast(null as timestamp) as timestamp from range(1) as t(i)",
+    )
+    files = find_event_files(tmp_path)
+    con = duckdb.connect()
+    skipped = files_outside_window(con, files.parquet, date(2024, 3, 2), date(2024, 3, 3))
+    assert {file.source_file for file in skipped} == {"events/date=2024-03-01/march_1.parquet"}
+
+    # landing 2024-03-02 gives what reading every file gives: late's second event
+    # (2024-03-02 00:00) and epoch's second (1709287200 + 86400 = 2024-03-02 10:00)
+    con.execute("set TimeZone = 'UTC'")
+    stats = land_events(con, tmp_path, (date(2024, 3, 2), date(2024, 3, 3)))
+    landed = {(e["source_file"], e["timestamp"]) for e in rows(con, "events")}
+    assert landed == {
+        ("events/date=2024-03-01/late.parquet", datetime(2024, 3, 2, 0, 0)),
+        ("events/epoch.parquet", datetime(2024, 3, 2, 10, 0)),
+    }
+    assert stats.rejects_by_code == {"invalid_timestamp": 1}  # the undated event, kept
