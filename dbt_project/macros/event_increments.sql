@@ -161,8 +161,8 @@
 
 
 {#- build | refill | increment, with the reason and the last build's as_of and
-    built_at. Decided again, identically, by the pre-hook, the model and the
-    post-hook (the state changes only at the end of the post-hook). -#}
+    built_at. Decided again, identically, by the pre-hook and the model (the
+    state changes only in the post-hook). -#}
 {% macro event_increment_plan(model_kind) -%}
     {%- if not execute or this is none or not is_incremental() -%}
         {{ return({'mode': 'build', 'reason': 'the table is created from every event'}) }}
@@ -328,10 +328,8 @@
 {#- post_hook: keep what the rows were computed from, for the next run. -#}
 {% macro event_increment_record(model_kind) -%}
     {%- if not execute -%}{{ return('select 1 as nothing_to_record') }}{%- endif -%}
-    {%- set plan = event_increment_plan(model_kind) -%}
     {%- set as_of = _billing_window_part('as_of', 'BILLING_WINDOW_AS_OF') -%}
-    {%- set definitions = plan['definitions'] if 'definitions' in plan
-        else run_query(_event_definitions_sql(model_kind)).rows[0][0] -%}
+    {%- set definitions = run_query(_event_definitions_sql(model_kind)).rows[0][0] -%}
     delete from increments.event_model_states where model_name = '{{ this.identifier }}';
     insert into increments.event_model_states
     select '{{ this.identifier }}', 'as_of', null, '{{ as_of }}'
