@@ -218,6 +218,8 @@ def bench_size(size: Size, workdir: Path, days: int, seed: int) -> dict:
         BILLING_DATA_DIR=str(data_dir),
         BILLING_OUTPUT_DIR=str(base / "out"),
         PYTHONUNBUFFERED="1",
+        # what the README's 10M to 100M rows were measured with (DuckDB spills beyond it)
+        RATEBOOK_DUCKDB_MEMORY_LIMIT=os.environ.get("RATEBOOK_DUCKDB_MEMORY_LIMIT") or "4GB",
     )
 
     def fresh(name: str) -> Path:

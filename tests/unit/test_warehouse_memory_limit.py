@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import duckdb
 import yaml
 
 from dagster_project.defs.resources import Warehouse
@@ -22,13 +23,14 @@ def test_the_warehouse_connection_takes_the_limit_from_the_environment(tmp_path,
     assert _limit(tmp_path) == "953.6 MiB"
 
 
-def test_without_the_variable_the_limit_is_4gb(tmp_path, monkeypatch):
+def test_without_the_variable_duckdb_keeps_its_own_default(tmp_path, monkeypatch):
     monkeypatch.delenv("RATEBOOK_DUCKDB_MEMORY_LIMIT", raising=False)
-    # 4 GB = 4 x 10^9 bytes = 3.725 GiB; DuckDB's own default would be 80% of the memory
-    assert _limit(tmp_path) == "3.7 GiB"
+    with duckdb.connect() as fresh:
+        default = fresh.execute("select current_setting('memory_limit')").fetchone()[0]
+    assert _limit(tmp_path) == default
 
 
 def test_dbt_reads_the_same_variable():
     profile = yaml.safe_load((ROOT / "dbt_project" / "profiles.yml").read_text())
     settings = profile["ratebook"]["outputs"]["duckdb"]["settings"]
-    assert settings["memory_limit"] == "{{ env_var('RATEBOOK_DUCKDB_MEMORY_LIMIT', '') or '4GB' }}"
+    assert settings["memory_limit"] == "{{ env_var('RATEBOOK_DUCKDB_MEMORY_LIMIT', '') or '80%' }}"
