@@ -1,7 +1,9 @@
 """Every dbt model as a Dagster asset; dbt tests show as asset checks."""
 
 import os
+import secrets
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -10,6 +12,7 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 from dagster_project.dbt_project import dbt_project
 from dagster_project.defs.partitions import run_billing_window
 from dagster_project.defs.resources import BillingPaths
+from dagster_project.lib import dbt_target
 from dagster_project.lib.dbt_vars import dbt_window_env
 
 
@@ -81,4 +84,44 @@ def billing_models(
             "a run over several days, or event_grain_tests: true, runs them"
         )
         args += ["--exclude", "tag:event_grain"]
-    yield from dbt.cli(args, context=context).stream()
+    # dagster-dbt's own naming: target/billing_models-<run>-<random>, one folder per invocation.
+    invocation = f"{dbt_target.INVOCATION_PREFIX}{context.run_id[:7]}-{secrets.token_hex(4)[:7]}"
+    target_path = TARGET_DIR / invocation
+    connection = _reuse_earlier_parse(context, target_path)
+    try:
+        yield from dbt.cli(args, context=context, target_path=target_path).stream()
+    finally:
+        if connection is not None:
+            _keep_parse(context, target_path, connection)
+        deleted = dbt_target.prune_invocations(TARGET_DIR)
+        if deleted:
+            context.log.info(
+                f"Deleted {len(deleted)} old dbt invocation folder(s) from {TARGET_DIR} "
+                f"(the newest {dbt_target.KEEP_INVOCATIONS} are kept)"
+            )
+
+
+TARGET_DIR = Path(dbt_project.project_dir) / "target"
+PARSES_KEPT = TARGET_DIR / "parses_by_profile"
+
+
+def _reuse_earlier_parse(context: dg.AssetExecutionContext, target_path: Path):
+    """Starts dbt from the last parse made with this profile whatever the warehouse path
+    (lib/dbt_target.py): dbt then parses only the files changed since, instead of
+    everything (about 5 s) each time the warehouse differs from the last one's."""
+    try:
+        connection = dbt_target.profile_connection(Path(dbt_project.project_dir))
+        source = dbt_target.seed(target_path, PARSES_KEPT, connection)
+    except Exception as error:  # noqa: BLE001 - dbt parses in full instead: slower, not wrong
+        context.log.warning(f"dbt parses the whole project: no earlier parse reused ({error!r})")
+        return None
+    if source is not None:
+        context.log.info(f"dbt starts from its parse kept in {source} (only changed files parsed)")
+    return connection
+
+
+def _keep_parse(context: dg.AssetExecutionContext, target_path: Path, connection) -> None:
+    try:
+        dbt_target.keep(target_path, PARSES_KEPT, connection)
+    except OSError as error:
+        context.log.warning(f"dbt's parse not kept for the next run ({error!r})")
