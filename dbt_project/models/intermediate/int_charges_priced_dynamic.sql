@@ -17,12 +17,16 @@ usage as (
 ),
 
 usage_events as (
-    -- the billable events of each usage row, with their own price
+    -- the billable events of each dynamic usage row, with their own price. Only
+    -- the dynamic rows' events: summing every event's price first cost 20 s at
+    -- 100M events, most of them priced by other charge models.
     select
         usage_id,
         precise_total_amount_cents
     from {{ ref('int_usage_events_valued') }}
-    where is_valid
+    where
+        is_valid
+        and usage_id in (select usage.usage_id from usage)
 ),
 
 events_summed as (
