@@ -29,7 +29,13 @@
       increment otherwise: only the rows of the pending keys are deleted and
                 computed again. A key is an (external_subscription_id,
                 transaction_id): duplicates are decided within it, and every
-                event of a key is computed together. The pending keys are those of
+                event of a key is computed together. Each row carries its key's
+                hash, `transaction_key` (`event_transaction_key`): finding and
+                deleting the pending rows reads that integer column, not the two
+                strings (0.26 -> 0.02 s a scan at 10M events). Two keys with one
+                hash are deleted and computed again together, never one without
+                the other; the DuckDB version is in the definitions, so that a
+                new hash function refills. The pending keys are those of
                 * the events of a day whose summary differs (landed again), and
                   the rows this model holds for such a day (an event no longer
                   there is deleted);
@@ -57,6 +63,12 @@
         scope varchar,
         fingerprint varchar
     );
+{%- endmacro %}
+
+
+{#- A transaction key's hash: the column `transaction_key` of the event models. -#}
+{% macro event_transaction_key(external_subscription_id='external_subscription_id', transaction_id='transaction_id') -%}
+    hash({{ external_subscription_id }}, {{ transaction_id }})
 {%- endmacro %}
 
 
@@ -133,11 +145,13 @@
         this file): raise it with any change to their results, so that the next
         run computes every row again. A change to a model's own file is seen
         from its checksum. -#}
-    {%- set event_macros_revision = 1 -%}
+    {%- set event_macros_revision = 2 -%}
     select concat_ws(
         '/',
         '{{ model.checksum.checksum }}',
-        'macros revision {{ event_macros_revision }}'
+        'macros revision {{ event_macros_revision }}',
+        -- transaction_key is DuckDB's hash(): another version may hash otherwise
+        'duckdb ' || version()
         {%- if model_kind == 'validated' %},
         coalesce((
             select cast(sum(hash(billable_metric_code, aggregation_type, field_name)) as varchar)
@@ -252,13 +266,13 @@
 
     keys as (
         -- the rows kept for a day landed again (an event no longer there goes)
-        select external_subscription_id, transaction_id
+        select transaction_key
         from {{ this }}
         where cast(occurred_at as date) in (select event_date from days_changed)
         union all
         -- the events of such a day, and those unknown or not billable at the
         -- last as_of
-        select external_subscription_id, transaction_id
+        select {{ _event_upstream_key(model_kind) }} as transaction_key
         from {{ upstream }}
         where
             event_date in (select event_date from days_changed)
@@ -272,8 +286,18 @@
             {%- endif %}
     )
 
-    select distinct external_subscription_id, transaction_id
+    select distinct transaction_key
     from keys
+{%- endmacro %}
+
+
+{#- The key hash of a row upstream: raw events have none, the event models do. -#}
+{% macro _event_upstream_key(model_kind) -%}
+    {%- if model_kind == 'deduplicated' -%}
+        {{ event_transaction_key() }}
+    {%- else -%}
+        transaction_key
+    {%- endif -%}
 {%- endmacro %}
 
 
@@ -299,9 +323,7 @@
             ~ plan['reason'] ~ ')', info=True
         ) }}
         delete from {{ this }}
-        where (external_subscription_id, transaction_id) in (
-            select external_subscription_id, transaction_id from {{ pending }}
-        )
+        where transaction_key in (select transaction_key from {{ pending }})
     {%- endif -%}
 {%- endmacro %}
 
@@ -310,8 +332,8 @@
 {% macro event_increment_filter(model_kind) -%}
     {%- set plan = event_increment_plan(model_kind) -%}
     {%- if plan['mode'] == 'increment' -%}
-        (external_subscription_id, transaction_id) in (
-            select external_subscription_id, transaction_id from {{ _event_pending_relation() }}
+        {{ _event_upstream_key(model_kind) }} in (
+            select transaction_key from {{ _event_pending_relation() }}
         )
     {%- else -%}
         true

@@ -56,7 +56,8 @@ events as (
         aggregation_value,
         operation_type,
         precise_total_amount_cents,
-        error_code is null as is_valid
+        error_code is null as is_valid,
+        transaction_key
     from {{ ref('int_events_validated') }}
     where
         billing_period_id is not null
@@ -121,7 +122,8 @@ history_events as (
         aggregation_value,
         operation_type,
         precise_total_amount_cents,
-        true as is_valid
+        true as is_valid,
+        transaction_key
     from {{ ref('int_events_validated') }}
     where
         error_code is null
@@ -220,6 +222,7 @@ events_per_charge as (
         operation_type,
         precise_total_amount_cents,
         is_valid,
+        transaction_key,
         charge_id,
         aggregation_type,
         is_recurring,
@@ -265,6 +268,7 @@ events_assigned as (
         operation_type,
         precise_total_amount_cents,
         is_valid,
+        transaction_key,
         {{ event_increment_stamp() }} as computed_at
     from events_filtered
 )
