@@ -29,13 +29,7 @@
       increment otherwise: only the rows of the pending keys are deleted and
                 computed again. A key is an (external_subscription_id,
                 transaction_id): duplicates are decided within it, and every
-                event of a key is computed together. Each row carries its key's
-                hash, `transaction_key` (`event_transaction_key`): finding and
-                deleting the pending rows reads that integer column, not the two
-                strings (0.26 -> 0.02 s a scan at 10M events). Two keys with one
-                hash are deleted and computed again together, never one without
-                the other; the DuckDB version is in the definitions, so that a
-                new hash function refills. The pending keys are those of
+                event of a key is computed together. The pending keys are those of
                 * the events of a day whose summary differs (landed again), and
                   the rows this model holds for such a day (an event no longer
                   there is deleted);
@@ -63,12 +57,6 @@
         scope varchar,
         fingerprint varchar
     );
-{%- endmacro %}
-
-
-{#- A transaction key's hash: the column `transaction_key` of the event models. -#}
-{% macro event_transaction_key(external_subscription_id='external_subscription_id', transaction_id='transaction_id') -%}
-    hash({{ external_subscription_id }}, {{ transaction_id }})
 {%- endmacro %}
 
 
@@ -145,13 +133,11 @@
         this file): raise it with any change to their results, so that the next
         run computes every row again. A change to a model's own file is seen
         from its checksum. -#}
-    {%- set event_macros_revision = 2 -%}
+    {%- set event_macros_revision = 1 -%}
     select concat_ws(
         '/',
         '{{ model.checksum.checksum }}',
-        'macros revision {{ event_macros_revision }}',
-        -- transaction_key is DuckDB's hash(): another version may hash otherwise
-        'duckdb ' || version()
+        'macros revision {{ event_macros_revision }}'
         {%- if model_kind == 'validated' %},
         coalesce((
             select cast(sum(hash(billable_metric_code, aggregation_type, field_name)) as varchar)
@@ -266,13 +252,13 @@
 
     keys as (
         -- the rows kept for a day landed again (an event no longer there goes)
-        select transaction_key
+        select external_subscription_id, transaction_id
         from {{ this }}
         where cast(occurred_at as date) in (select event_date from days_changed)
         union all
         -- the events of such a day, and those unknown or not billable at the
         -- last as_of
-        select {{ _event_upstream_key(model_kind) }} as transaction_key
+        select external_subscription_id, transaction_id
         from {{ upstream }}
         where
             event_date in (select event_date from days_changed)
@@ -286,18 +272,8 @@
             {%- endif %}
     )
 
-    select distinct transaction_key
+    select distinct external_subscription_id, transaction_id
     from keys
-{%- endmacro %}
-
-
-{#- The key hash of a row upstream: raw events have none, the event models do. -#}
-{% macro _event_upstream_key(model_kind) -%}
-    {%- if model_kind == 'deduplicated' -%}
-        {{ event_transaction_key() }}
-    {%- else -%}
-        transaction_key
-    {%- endif -%}
 {%- endmacro %}
 
 
@@ -323,7 +299,9 @@
             ~ plan['reason'] ~ ')', info=True
         ) }}
         delete from {{ this }}
-        where transaction_key in (select transaction_key from {{ pending }})
+        where (external_subscription_id, transaction_id) in (
+            select external_subscription_id, transaction_id from {{ pending }}
+        )
     {%- endif -%}
 {%- endmacro %}
 
@@ -332,8 +310,8 @@
 {% macro event_increment_filter(model_kind) -%}
     {%- set plan = event_increment_plan(model_kind) -%}
     {%- if plan['mode'] == 'increment' -%}
-        {{ _event_upstream_key(model_kind) }} in (
-            select transaction_key from {{ _event_pending_relation() }}
+        (external_subscription_id, transaction_id) in (
+            select external_subscription_id, transaction_id from {{ _event_pending_relation() }}
         )
     {%- else -%}
         true

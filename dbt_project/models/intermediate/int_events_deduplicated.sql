@@ -60,7 +60,6 @@ events_flagged as (
     select
         *,
         received_rank > 1 as is_duplicate,
-        {{ event_transaction_key() }} as transaction_key,
         {{ event_increment_stamp() }} as computed_at
     from events_ranked
 )

@@ -317,7 +317,6 @@ events_explained as (
                 || ' for its period was finalized at '
                 || cast(charges_invoice_finalizes_at as varchar) || '; it is not billed.'
         end as error_details,
-        transaction_key,
         {{ event_increment_stamp() }} as computed_at
     from events_classified
 )

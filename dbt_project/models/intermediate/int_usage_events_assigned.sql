@@ -56,8 +56,7 @@ events as (
         aggregation_value,
         operation_type,
         precise_total_amount_cents,
-        error_code is null as is_valid,
-        transaction_key
+        error_code is null as is_valid
     from {{ ref('int_events_validated') }}
     where
         billing_period_id is not null
@@ -122,8 +121,7 @@ history_events as (
         aggregation_value,
         operation_type,
         precise_total_amount_cents,
-        true as is_valid,
-        transaction_key
+        true as is_valid
     from {{ ref('int_events_validated') }}
     where
         error_code is null
@@ -222,7 +220,6 @@ events_per_charge as (
         operation_type,
         precise_total_amount_cents,
         is_valid,
-        transaction_key,
         charge_id,
         aggregation_type,
         is_recurring,
@@ -268,7 +265,6 @@ events_assigned as (
         operation_type,
         precise_total_amount_cents,
         is_valid,
-        transaction_key,
         {{ event_increment_stamp() }} as computed_at
     from events_filtered
 )
