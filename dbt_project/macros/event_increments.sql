@@ -255,21 +255,31 @@
         select external_subscription_id, transaction_id
         from {{ this }}
         where cast(occurred_at as date) in (select event_date from days_changed)
+        -- The events upstream, one branch per reason rather than one scan with
+        -- `or`: a single-column condition reaches DuckDB's scan, which skips
+        -- the row groups whose min/max exclude it (a nightly's new rows are at
+        -- the end of the table); an `or` across columns reads every row (at
+        -- 100M events, 4.4 s against 0.3 s cold).
+        {%- set upstream_reasons = [
+            'event_date in (select event_date from days_changed)',
+            'received_at >= ' ~ since,
+            'occurred_at >= ' ~ since,
+        ] %}
+        {%- if model_kind != 'deduplicated' %}
+        {%- do upstream_reasons.extend([
+            "computed_at > cast('" ~ plan['built_at'] ~ "' as timestamp)",
+            'external_subscription_id in (select external_subscription_id from scopes_changed)',
+        ]) %}
+        {%- endif %}
+        -- the events of such a day; those unknown or not billable at the last
+        -- as_of; the rows the model upstream computed after this model's last
+        -- build; every event of an external id whose catalog changed
+        {%- for reason in upstream_reasons %}
         union all
-        -- the events of such a day, and those unknown or not billable at the
-        -- last as_of
         select external_subscription_id, transaction_id
         from {{ upstream }}
-        where
-            event_date in (select event_date from days_changed)
-            or received_at >= {{ since }}
-            or occurred_at >= {{ since }}
-            {%- if model_kind != 'deduplicated' %}
-            -- rows the model upstream computed after this model's last build
-            or computed_at > cast('{{ plan["built_at"] }}' as timestamp)
-            -- every event of an external id whose catalog changed
-            or external_subscription_id in (select external_subscription_id from scopes_changed)
-            {%- endif %}
+        where {{ reason }}
+        {%- endfor %}
     )
 
     select distinct external_subscription_id, transaction_id
