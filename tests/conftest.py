@@ -47,7 +47,7 @@ def copy_fixture(name: str, dest: Path) -> Path:
     return target
 
 
-# The test files that build warehouses, longest first (seconds each at a9e008d on the 2-core
+# The test files that build warehouses, longest first (seconds each at 923ed5f on the 2-core
 # VM, `PYTEST_ADDOPTS=--durations=60 make test`). `make test` hands whole files to its two
 # workers in collection order (`--dist loadfile --no-loadscope-reorder`): the long files start
 # at once and the short ones fill in behind them. In pytest's own order the 150 s UI test
