@@ -16,6 +16,12 @@ from dagster_project.lib import dbt_target
 from dagster_project.lib.dbt_vars import dbt_window_env
 
 
+# dbt's target folder: one folder per invocation, and the parses kept for the next one
+# (lib/dbt_target.py).
+TARGET_DIR = Path(dbt_project.project_dir) / "target"
+PARSES_KEPT = TARGET_DIR / "parses_by_profile"
+
+
 class SchemaQualifiedTranslator(DagsterDbtTranslator):
     """Asset keys are [schema, name] (`["billing", "invoices"]`), as analysts see them in the
     warehouse; sources keep dagster-dbt's [source, table] (`["raw", "events"]`).
@@ -85,8 +91,9 @@ def billing_models(
         )
         args += ["--exclude", "tag:event_grain"]
     # dagster-dbt's own naming: target/billing_models-<run>-<random>, one folder per invocation.
-    invocation = f"{dbt_target.INVOCATION_PREFIX}{context.run_id[:7]}-{secrets.token_hex(4)[:7]}"
-    target_path = TARGET_DIR / invocation
+    target_path = TARGET_DIR / (
+        f"{dbt_target.INVOCATION_PREFIX}{context.run_id[:7]}-{secrets.token_hex(4)}"
+    )
     connection = _reuse_earlier_parse(context, target_path)
     try:
         yield from dbt.cli(args, context=context, target_path=target_path).stream()
@@ -99,10 +106,6 @@ def billing_models(
                 f"Deleted {len(deleted)} old dbt invocation folder(s) from {TARGET_DIR} "
                 f"(the newest {dbt_target.KEEP_INVOCATIONS} are kept)"
             )
-
-
-TARGET_DIR = Path(dbt_project.project_dir) / "target"
-PARSES_KEPT = TARGET_DIR / "parses_by_profile"
 
 
 def _reuse_earlier_parse(context: dg.AssetExecutionContext, target_path: Path):
