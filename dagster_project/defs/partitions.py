@@ -1,12 +1,12 @@
 """Billing days: the partitions of event landing, and the window every other asset acts on.
 
-Only the event landing (`raw/events`, `raw/event_rejects`) is partitioned by billing day:
-it really replaces one day of events per partition. Everything downstream (the dbt
-models, documents, payments, analytics) is a snapshot of the whole history *as of* the
-end of the run's last billing day, rebuilt whole by one dbt invocation: partitioning
-those would claim per-day materializations that do not exist, and would cost Dagster one
-event per partition per asset and one planned check row per partition per dbt test
-(a three-year backfill spent minutes writing them).
+Only the event landing (`raw/events`, `raw/event_landings`, `raw/event_rejects`) is
+partitioned by billing day: it really replaces one day of events per partition.
+Everything downstream (the dbt models, documents, payments, analytics) is a snapshot of
+the whole history *as of* the end of the run's last billing day, rebuilt whole by one dbt
+invocation: partitioning those would claim per-day materializations that do not exist,
+and would cost Dagster one event per partition per asset and one planned check row per
+partition per dbt test (a three-year backfill spent minutes writing them).
 """
 
 from __future__ import annotations

@@ -33,7 +33,11 @@ from dagster_project.lib.events_files import find_event_files
 
 SENSOR_NAME = "event_files_sensor"
 SETTLE_SECONDS = 30
-LANDING_KEYS = [LANDING_KEY, dg.AssetKey(["raw", "event_rejects"])]
+LANDING_KEYS = [
+    LANDING_KEY,
+    dg.AssetKey(["raw", "event_landings"]),
+    dg.AssetKey(["raw", "event_rejects"]),
+]
 HIVE_DATE = re.compile(r"^(?:event_date|date|dt)=(\d{4}-\d{2}-\d{2})$")
 CURSOR_VERSION = 1
 

@@ -3,10 +3,11 @@
 `land_events` reads every `*.jsonl`, `*.ndjson`, `*.json` and `*.parquet` file
 under `<data_dir>/events` with DuckDB's own readers and set-based SQL (no loop
 over events), applies Lago's event rules (events_sql) and replaces, in one
-transaction, the rows of the event dates in the window. A bad line, element or
-row never fails the run: it becomes a reject with its file, its row number and
-a reason (`invalid_json`, `missing_field`, `invalid_timestamp`). Dedup and
-catalog checks are dbt's, not ingestion's.
+transaction, the rows of the event dates in the window, recording the landing of
+each date in `raw.event_landings`. A bad line, element or row never fails the
+run: it becomes a reject with its file, its row number and a reason
+(`invalid_json`, `missing_field`, `invalid_timestamp`). Dedup and catalog checks
+are dbt's, not ingestion's.
 
 Modules: events_files (which files), events_documents (JSON lines and
 documents), events_parquet (Parquet), events_sql (the rules and the inserts).
@@ -19,6 +20,7 @@ are restored afterwards.
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -134,6 +136,29 @@ def _replace(
     )
     con.execute(events_sql.insert_events_sql(sql), {**params, **window})
     con.execute(events_sql.insert_rejects_sql(sql), {**params, **window})
+    _record_landing(con, window)
+
+
+def _record_landing(con: duckdb.DuckDBPyConnection, window: dict[str, object]) -> None:
+    """One `raw.event_landings` row per event date of the window that has events now, with a
+    new landing id: int_event_days_summarized hashes those dates again, and only those.
+    A warehouse landed before the table existed gets a row for every date it holds."""
+    existed = con.execute(
+        "select count(*) from duckdb_tables() where database_name = current_database()"
+        " and schema_name = 'raw' and table_name = 'event_landings'"
+    ).fetchone()[0]
+    con.execute(create_table_sql("event_landings"))
+    dates = window if existed else {"window_start": None, "window_end": None}
+    con.execute(f"delete from raw.event_landings where {events_sql.WINDOW}", dates)
+    con.execute(
+        f"""
+        insert into raw.event_landings (event_date, landing_id, landed_at)
+        select distinct event_date, $landing_id, cast(current_timestamp as timestamp)
+        from raw.events
+        where {events_sql.WINDOW}
+        """,
+        {**dates, "landing_id": str(uuid.uuid4())},
+    )
 
 
 def _stats(

@@ -10,7 +10,8 @@ Conventions:
 - Catalog tables are replaced as a whole on every run (the catalog is small and
   is the configuration "as of" the run).
 - `raw.events` and `raw.event_rejects` are replaced per event date (`event_date`,
-  the UTC date of the event timestamp) inside the run's partition window.
+  the UTC date of the event timestamp) inside the run's partition window;
+  `raw.event_landings` records, per event date, the landing that last replaced it.
 """
 
 from __future__ import annotations
@@ -308,6 +309,15 @@ RAW_TABLES: dict[str, list[tuple[str, str]]] = {
         ("source_file", "VARCHAR"),
         ("source_row", "BIGINT"),  # 1-based line / element / row number in the file
     ],
+    # The landing that last replaced each event date of raw.events (one row per date with
+    # events). int_event_days_summarized hashes again only the dates whose landing or count
+    # changed since it last did; a date without a row here (raw.events written by anything
+    # but the landing) is hashed on every run.
+    "event_landings": [
+        ("event_date", "DATE"),
+        ("landing_id", "VARCHAR"),  # a new uuid per landing
+        ("landed_at", "TIMESTAMP"),  # UTC
+    ],
     # Events ingestion could not parse (invalid_json, missing_field, invalid_timestamp).
     # event_date is null when the timestamp itself is unreadable.
     "event_rejects": [
@@ -323,7 +333,8 @@ RAW_TABLES: dict[str, list[tuple[str, str]]] = {
     ],
 }
 
-CATALOG_TABLES: tuple[str, ...] = tuple(t for t in RAW_TABLES if t not in ("events", "event_rejects"))
+EVENT_TABLES: tuple[str, ...] = ("events", "event_landings", "event_rejects")
+CATALOG_TABLES: tuple[str, ...] = tuple(t for t in RAW_TABLES if t not in EVENT_TABLES)
 
 
 def create_table_sql(table: str, schema: str = "raw") -> str:

@@ -206,3 +206,68 @@ def test_the_increments_agree_with_the_scenario_worked_by_hand(steps):
     late = [row for row in validated if "late_for_finalized_invoice" in row]
     assert len(late) == 1 and "'t9'" in late[0]
     assert not any("'s2'" in row for rows in incremental.values() for row in rows)
+
+
+def _days(warehouse: Path) -> dict[str, tuple]:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        rows = con.execute(
+            "select strftime(event_date, '%Y-%m-%d'), event_count, content_hash, landing_id"
+            " from intermediate.int_event_days_summarized"
+        ).fetchall()
+    return {row[0]: row[1:] for row in rows}
+
+
+def _hashed_again(log: str) -> int:
+    return int(re.search(r"int_event_days_summarized: (\d+) event dates hashed again", log)[1])
+
+
+def test_the_day_summaries_hash_again_only_the_dates_landed_or_counted_differently(
+    tmp_path: Path,
+) -> None:
+    """int_event_days_summarized (macros/event_days.sql). The scenario's 16 event dates all
+    have a landing row but 2024-03-30's (written outside the landing: hashed every run)."""
+    warehouse, target = tmp_path / "warehouse.duckdb", tmp_path / "target"
+    write_scenario(str(warehouse))
+    _execute(
+        warehouse,
+        "insert into raw.event_landings select distinct event_date, 'first', null"
+        " from raw.events where event_date <> '2024-03-30'",
+    )
+    as_of = "2024-04-01 00:00:00"
+    _dbt(warehouse, target, as_of)
+    built = _days(warehouse)
+    assert len(built) == 16
+    assert built["2024-01-18"][2] == "first" and built["2024-03-30"][2] is None
+
+    # s3 (2024-01-18) changed in place, as many events, same landing: unseen (the landing
+    # is raw.events' only writer); s4's date 2024-01-19 landed again; 2024-01-17 lost its
+    # only event (s2) and its landing row, as a landing does; 2024-01-20 gained an event
+    # from outside the landing (its count changed)
+    _execute(
+        warehouse,
+        """update raw.events set properties = '{"gb": 7}' where transaction_id = 's3'""",
+        """update raw.events set properties = '{"gb": 8}' where transaction_id = 's4'""",
+        "update raw.event_landings set landing_id = 'second' where event_date = '2024-01-19'",
+        "delete from raw.events where transaction_id = 's2'",
+        "delete from raw.event_landings where event_date = '2024-01-17'",
+        """insert into raw.events (event_date, transaction_id, external_subscription_id, code,
+               "timestamp", properties, received_at, source_file, source_row)
+           values ('2024-01-20', 't10', 'sub_acme', 'api_calls', '2024-01-20 13:00:00', '{}',
+                   '2024-01-20 13:00:00', 'events/g.jsonl', 1)""",
+    )
+    # 2024-01-17 (gone), 2024-01-19 (landing), 2024-01-20 (count), 2024-03-30 (no landing)
+    assert _hashed_again(_dbt(warehouse, target, as_of)) == 4
+    incremental = _days(warehouse)
+    _dbt(warehouse, target, as_of, full_refresh=True)
+    full = _days(warehouse)
+    assert "2024-01-17" not in incremental and len(incremental) == 15
+    assert incremental["2024-01-19"] == full["2024-01-19"] != built["2024-01-19"]
+    assert incremental["2024-01-20"] == full["2024-01-20"]
+    assert incremental["2024-01-20"][0] == 2  # t2 and t10
+    assert incremental["2024-01-18"] == built["2024-01-18"] != full["2024-01-18"]
+    assert {day: row for day, row in incremental.items() if day != "2024-01-18"} == {
+        day: row for day, row in full.items() if day != "2024-01-18"
+    }
+
+    # nothing changed: only the date without a landing row
+    assert _hashed_again(_dbt(warehouse, target, as_of)) == 1

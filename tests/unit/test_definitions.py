@@ -54,7 +54,7 @@ def test_only_the_event_landing_is_partitioned(defs):
         for key in graph.get_all_asset_keys()
         if graph.get(key).is_materializable and graph.get(key).partitions_def is not None
     }
-    assert partitioned == {"raw/events", "raw/event_rejects"}
+    assert partitioned == {"raw/events", "raw/event_landings", "raw/event_rejects"}
 
 
 def test_every_warehouse_writer_runs_in_the_duckdb_pool(defs):

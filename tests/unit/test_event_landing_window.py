@@ -75,6 +75,40 @@ def test_landing_a_window_replaces_its_dates_and_leaves_the_others_untouched(mar
     assert stats.events_landed == 1
 
 
+def landings(con: duckdb.DuckDBPyConnection) -> dict[date, str]:
+    rows = con.execute("select event_date, landing_id from raw.event_landings").fetchall()
+    return dict(rows)
+
+
+def test_each_landing_records_its_dates_with_a_new_landing_id(march: Path) -> None:
+    """raw.event_landings: one row per date with events, its id new when the date is landed
+    again (int_event_days_summarized hashes those dates again, and only those)."""
+    con = duckdb.connect()
+    land_events(con, march)
+    first = landings(con)
+    assert sorted(first) == [date(2024, 3, 1), date(2024, 3, 2), date(2024, 3, 3), date(2024, 3, 4)]
+    assert len(set(first.values())) == 1  # one landing
+    # March 2nd and 3rd landed again; March 3rd has no event left: its row goes
+    write_events(march, "march.jsonl", [event("tr_1", 0), event("tr_2", 1), event("tr_4", 3)])
+    land_events(con, march, (date(2024, 3, 2), date(2024, 3, 4)))
+    second = landings(con)
+    assert sorted(second) == [date(2024, 3, 1), date(2024, 3, 2), date(2024, 3, 4)]
+    assert second[date(2024, 3, 1)] == second[date(2024, 3, 4)] == first[date(2024, 3, 1)]
+    assert second[date(2024, 3, 2)] != first[date(2024, 3, 2)]
+
+
+def test_a_warehouse_landed_before_the_landings_were_kept_gets_a_row_for_every_date(
+    march: Path,
+) -> None:
+    con = duckdb.connect()
+    land_events(con, march)
+    con.execute("drop table raw.event_landings")
+    land_events(con, march, (date(2024, 3, 4), date(2024, 3, 5)))
+    assert sorted(landings(con)) == [
+        date(2024, 3, 1), date(2024, 3, 2), date(2024, 3, 3), date(2024, 3, 4)
+    ]
+
+
 def test_the_window_end_date_is_excluded(march: Path) -> None:
     con = duckdb.connect()
     stats = land_events(con, march, (date(2024, 3, 2), date(2024, 3, 4)))

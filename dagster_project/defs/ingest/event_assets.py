@@ -18,6 +18,12 @@ from dagster_project.lib.events import land_events
             kinds={"duckdb"},
         ),
         dg.AssetSpec(
+            key=["raw", "event_landings"],
+            group_name="ingest",
+            description="The landing that last replaced each event date (what dbt hashes again).",
+            kinds={"duckdb"},
+        ),
+        dg.AssetSpec(
             key=["raw", "event_rejects"],
             group_name="ingest",
             description="Events that could not be parsed (invalid_json, missing_field, invalid_timestamp).",
@@ -47,6 +53,10 @@ def raw_events(context: dg.AssetExecutionContext, paths: BillingPaths, duckdb: W
             "files_read": stats.files_read,
             "window": f"{window.first_day}..{window.last_day}",
         },
+    )
+    yield dg.MaterializeResult(
+        asset_key=["raw", "event_landings"],
+        metadata={"dates_landed": len(stats.events_by_date)},
     )
     yield dg.MaterializeResult(
         asset_key=["raw", "event_rejects"],
