@@ -205,29 +205,50 @@
 {%- endmacro %}
 
 
-{#- The keys whose rows an increment computes again (see the top of this file). -#}
+{#- The event dates whose summary differs from the one kept at the last build (landed
+    again since), as 'YYYY-MM-DD' strings: read once, so that the pending keys' scans
+    filter on constants. -#}
+{% macro _event_days_changed() -%}
+    {%- set changed = run_query(
+        "with days_now as (select event_date, cast(event_count as varchar) || ':' || content_hash"
+        ~ " as fingerprint from " ~ ref('int_event_days_summarized') ~ "),"
+        ~ " days_then as (select cast(scope as date) as event_date, fingerprint from ("
+        ~ _event_state_rows('day') ~ ") as kept)"
+        ~ " select distinct 'day ' || strftime(coalesce(days_now.event_date, days_then.event_date),"
+        ~ " '%Y-%m-%d') as event_day"
+        ~ " from days_now full outer join days_then on days_now.event_date = days_then.event_date"
+        ~ " where days_now.fingerprint is distinct from days_then.fingerprint"
+        ~ " and coalesce(days_now.event_date, days_then.event_date) is not null"
+        ~ " order by 1"
+    ) -%}
+    {#- 'day ' keeps agate from reading the text as a date -#}
+    {{ return(changed.columns[0].values() | map('replace', 'day ', '') | list) }}
+{%- endmacro %}
+
+
+{#- The keys whose rows an increment computes again (see the top of this file).
+
+    Every condition on a scan is on one column and against constants, so that it reaches
+    DuckDB's scan, which skips the row groups whose min/max exclude it and reads the key
+    columns of the matching rows only (a nightly's rows are at the end of each table): a
+    condition it cannot push (an `or` across columns, a cast of the column, a semi-join)
+    reads every row's keys, 4 to 9 s a model at 100M events. Hence one `union all` branch
+    per reason; the changed days as literals (`_event_days_changed`); their rows kept here
+    found by a range of occurred_at first; and deduplication reading raw.events' own
+    columns rather than its staging view, whose received_at is a coalesce: there the
+    branches `received_at >= since` and `"timestamp" >= since` give the same keys as
+    coalesce(received_at, "timestamp") >= since and occurred_at >= since. -#}
 {% macro _event_pending_keys_sql(model_kind, plan, upstream) -%}
     {%- set since = "cast('" ~ plan['since'] ~ "' as timestamp)" -%}
+    {%- set days = _event_days_changed() -%}
+    {%- set day_literals = [] -%}
+    {%- for day in days -%}{%- do day_literals.append("date '" ~ day ~ "'") -%}{%- endfor -%}
+    {%- if model_kind == 'deduplicated' -%}
+        {%- set upstream, occurred_at = source('raw', 'events'), '"timestamp"' -%}
+    {%- else -%}
+        {%- set occurred_at = 'occurred_at' -%}
+    {%- endif -%}
     with
-
-    days_now as (
-        select
-            event_date,
-            cast(event_count as varchar) || ':' || content_hash as fingerprint
-        from {{ ref('int_event_days_summarized') }}
-    ),
-
-    days_then as (
-        select cast(scope as date) as event_date, fingerprint
-        from ({{ _event_state_rows('day') }}) as kept
-    ),
-
-    days_changed as (
-        select coalesce(days_now.event_date, days_then.event_date) as event_date
-        from days_now
-        full outer join days_then on days_now.event_date = days_then.event_date
-        where days_now.fingerprint is distinct from days_then.fingerprint
-    ),
 
     {%- if model_kind != 'deduplicated' %}
 
@@ -251,33 +272,31 @@
     {%- endif %}
 
     keys as (
-        -- the rows kept for a day landed again (an event no longer there goes)
-        select external_subscription_id, transaction_id
-        from {{ this }}
-        where cast(occurred_at as date) in (select event_date from days_changed)
-        -- The events upstream, one branch per reason rather than one scan with
-        -- `or`: a single-column condition reaches DuckDB's scan, which skips
-        -- the row groups whose min/max exclude it (a nightly's new rows are at
-        -- the end of the table); an `or` across columns reads every row (at
-        -- 100M events, 4.4 s against 0.3 s cold).
-        {%- set upstream_reasons = [
-            'event_date in (select event_date from days_changed)',
-            'received_at >= ' ~ since,
-            'occurred_at >= ' ~ since,
-        ] %}
-        {%- if model_kind != 'deduplicated' %}
-        {%- do upstream_reasons.extend([
-            "computed_at > cast('" ~ plan['built_at'] ~ "' as timestamp)",
-            'external_subscription_id in (select external_subscription_id from scopes_changed)',
-        ]) %}
+        {%- set reasons = [] %}
+        {%- if days %}
+        {#- the rows kept for a day landed again (an event no longer there goes) -#}
+        {%- do reasons.append((this,
+            "occurred_at >= timestamp '" ~ days[0] ~ "'"
+            ~ " and occurred_at < timestamp '" ~ days[-1] ~ "' + interval 1 day"
+            ~ " and cast(occurred_at as date) in (" ~ day_literals | join(', ') ~ ")")) %}
+        {#- the events of such a day -#}
+        {%- do reasons.append((upstream, 'event_date in (' ~ day_literals | join(', ') ~ ')')) %}
         {%- endif %}
-        -- the events of such a day; those unknown or not billable at the last
-        -- as_of; the rows the model upstream computed after this model's last
-        -- build; every event of an external id whose catalog changed
-        {%- for reason in upstream_reasons %}
-        union all
+        {#- those unknown or not billable at the last as_of -#}
+        {%- do reasons.append((upstream, 'received_at >= ' ~ since)) %}
+        {%- do reasons.append((upstream, occurred_at ~ ' >= ' ~ since)) %}
+        {%- if model_kind != 'deduplicated' %}
+        {#- the rows the model upstream computed after this model's last build; every event
+            of an external id whose catalog changed -#}
+        {%- do reasons.append((upstream,
+            "computed_at > cast('" ~ plan['built_at'] ~ "' as timestamp)")) %}
+        {%- do reasons.append((upstream,
+            'external_subscription_id in (select external_subscription_id from scopes_changed)')) %}
+        {%- endif %}
+        {%- for relation, reason in reasons %}
+        {{ 'union all' if not loop.first }}
         select external_subscription_id, transaction_id
-        from {{ upstream }}
+        from {{ relation }}
         where {{ reason }}
         {%- endfor %}
     )
