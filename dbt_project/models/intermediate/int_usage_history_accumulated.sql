@@ -49,7 +49,12 @@ events as (
     from {{ ref('int_usage_events_assigned') }} as events_assigned
     inner join charge_periods
         on events_assigned.bucket_charge_period_id = charge_periods.charge_period_id
-    where events_assigned.is_valid
+    where
+        events_assigned.is_valid
+        -- what the join keeps, said on the events' own columns: DuckDB's scan then
+        -- skips the other charges' events before the join reads their periods
+        and events_assigned.is_recurring
+        and events_assigned.aggregation_type in ('sum_agg', 'unique_count_agg', 'weighted_sum_agg')
 ),
 
 period_totals as (
