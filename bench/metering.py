@@ -12,7 +12,8 @@ DuckDB group by over the same Parquet files.
    periods, charge periods).
 3. Timed: `dbt run` of the metering models, one thread, each model's execution time from
    dbt's run_results.json (event dedup and validation, assignment to charges, filters and
-   groups, recurring history, one model per aggregation family, the union).
+   groups, recurring history, the count/sum/max/latest totals, one model per aggregation family,
+   the union).
 4. Timed: the floor, a bare DuckDB `group by subscription, code` with count(*) and the sum of
    the metric's property, over the same Parquet files.
 The ratio is metering time / floor time. Prints a Markdown table (docs/metering.md).
@@ -49,6 +50,7 @@ METERING_MODELS = (
     "int_usage_filters_resolved",
     "int_usage_events_assigned",
     "int_usage_history_accumulated",
+    "int_usage_events_totaled",
     "int_usage_count_aggregated",
     "int_usage_sum_aggregated",
     "int_usage_max_aggregated",

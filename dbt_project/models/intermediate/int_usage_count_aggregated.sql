@@ -2,20 +2,20 @@
 -- period, per bucket (charge filter) and pricing group; field_name is ignored
 -- (Lago app/services/billable_metrics/aggregations/count_service.rb). Only
 -- buckets and groups with events have a row here: int_usage_aggregated adds
--- the row of 0 a bucket without events gets.
+-- the row of 0 a bucket without events gets. Counted in
+-- int_usage_events_totaled (one pass for the count, sum, max and latest
+-- families).
 
 with
 
-events as (
+totals as (
     select
-        home_charge_period_id as charge_period_id,
+        charge_period_id,
         charge_filter_id,
-        grouped_by
-    from {{ ref('int_usage_events_assigned') }}
-    where
-        aggregation_type = 'count_agg'
-        and home_charge_period_id is not null
-        and is_valid
+        grouped_by,
+        events_count
+    from {{ ref('int_usage_events_totaled') }}
+    where aggregation_type = 'count_agg'
 ),
 
 usage_counted as (
@@ -23,10 +23,9 @@ usage_counted as (
         charge_period_id,
         charge_filter_id,
         grouped_by,
-        cast(count(*) as {{ type_usage_units() }}) as units,
-        count(*) as events_count
-    from events
-    group by 1, 2, 3
+        cast(events_count as {{ type_usage_units() }}) as units,
+        events_count
+    from totals
 )
 
 select * from usage_counted

@@ -4,21 +4,21 @@
 -- app/services/billable_metrics/aggregations/max_service.rb). max_agg cannot
 -- be recurring in Lago, so a recurring flag is ignored.
 -- Only buckets and groups with events have a row here: int_usage_aggregated
--- adds the row of 0 a bucket without events gets.
+-- adds the row of 0 a bucket without events gets. Totaled in
+-- int_usage_events_totaled (one pass for the count, sum, max and latest
+-- families).
 
 with
 
-events as (
+totals as (
     select
-        home_charge_period_id as charge_period_id,
+        charge_period_id,
         charge_filter_id,
         grouped_by,
-        aggregation_value
-    from {{ ref('int_usage_events_assigned') }}
-    where
-        aggregation_type = 'max_agg'
-        and home_charge_period_id is not null
-        and is_valid
+        value_max,
+        events_count
+    from {{ ref('int_usage_events_totaled') }}
+    where aggregation_type = 'max_agg'
 ),
 
 usage_maximized as (
@@ -26,10 +26,9 @@ usage_maximized as (
         charge_period_id,
         charge_filter_id,
         grouped_by,
-        cast(max(aggregation_value) as {{ type_usage_units() }}) as units,
-        count(*) as events_count
-    from events
-    group by 1, 2, 3
+        cast(value_max as {{ type_usage_units() }}) as units,
+        events_count
+    from totals
 )
 
 select * from usage_maximized

@@ -12,18 +12,17 @@
 
 with
 
-period_events as (
+period_totals as (
+    -- summed in int_usage_events_totaled (one pass for the count, sum, max and
+    -- latest families)
     select
-        home_charge_period_id as charge_period_id,
+        charge_period_id,
         charge_filter_id,
         grouped_by,
-        aggregation_value
-    from {{ ref('int_usage_events_assigned') }}
-    where
-        aggregation_type = 'sum_agg'
-        and not is_recurring
-        and home_charge_period_id is not null
-        and is_valid
+        value_sum,
+        events_count
+    from {{ ref('int_usage_events_totaled') }}
+    where aggregation_type = 'sum_agg'
 ),
 
 recurring_charge_periods as (
@@ -47,10 +46,9 @@ usage_summed as (
         charge_period_id,
         charge_filter_id,
         grouped_by,
-        cast(sum(aggregation_value) as {{ type_usage_units() }}) as units,
-        count(*) as events_count
-    from period_events
-    group by 1, 2, 3
+        cast(value_sum as {{ type_usage_units() }}) as units,
+        events_count
+    from period_totals
 ),
 
 usage_summed_over_history as (
