@@ -71,15 +71,23 @@ period_totals as (
     group by 1, 2, 3
 ),
 
-unique_values_ranked as (
+unique_values_last_operations as (
+    -- each value's last operation in the period: by timestamp, then when it was
+    -- received, file and row (an aggregate, not a window: no sort of the events;
+    -- the subscription, charge and period start come with the period)
     select
-        *,
-        row_number() over (
-            partition by bucket_charge_period_id, charge_filter_id, grouped_by, aggregation_property_text
-            order by occurred_at desc, received_at desc, source_file desc, source_row desc
-        ) as recency_rank
+        bucket_charge_period_id,
+        charge_filter_id,
+        grouped_by,
+        aggregation_property_text,
+        external_subscription_id,
+        charge_id,
+        charges_from_datetime,
+        arg_max(operation_type, (occurred_at, received_at, source_file, source_row))
+            as operation_type
     from events
     where operation_type is not null
+    group by 1, 2, 3, 4, 5, 6, 7
 ),
 
 unique_value_states as (
@@ -94,8 +102,7 @@ unique_value_states as (
             partition by external_subscription_id, charge_id, charge_filter_id, grouped_by, aggregation_property_text
             order by charges_from_datetime
         ), 0) as active_change
-    from unique_values_ranked
-    where recency_rank = 1
+    from unique_values_last_operations
 ),
 
 period_unique_changes as (

@@ -18,23 +18,25 @@
 
 with
 
-period_events as (
+period_values as (
+    -- each value's last operation in the period: by timestamp, then when it was
+    -- received, file and row (an aggregate, not a window: no sort of the events)
     select
         home_charge_period_id as charge_period_id,
         charge_filter_id,
         grouped_by,
         aggregation_property_text as unique_value,
-        operation_type,
-        row_number() over (
-            partition by home_charge_period_id, charge_filter_id, grouped_by, aggregation_property_text
-            order by occurred_at desc, received_at desc, source_file desc, source_row desc
-        ) as recency_rank
+        arg_max_null(
+            operation_type,
+            (occurred_at, received_at, source_file, source_row)
+        ) as last_operation_type
     from {{ ref('int_usage_events_assigned') }}
     where
         aggregation_type = 'unique_count_agg'
         and not is_recurring
         and home_charge_period_id is not null
         and is_valid
+    group by 1, 2, 3, 4
 ),
 
 recurring_charge_periods as (
@@ -58,11 +60,10 @@ usage_counted as (
         charge_filter_id,
         grouped_by,
         cast(
-            count(case when recency_rank = 1 and operation_type = 'add' then 1 end)
-            as {{ type_usage_units() }}
+            count(case when last_operation_type = 'add' then 1 end) as {{ type_usage_units() }}
         ) as units,
-        count(case when recency_rank = 1 and operation_type = 'add' then 1 end) as events_count
-    from period_events
+        count(case when last_operation_type = 'add' then 1 end) as events_count
+    from period_values
     group by 1, 2, 3
 ),
 
