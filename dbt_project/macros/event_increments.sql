@@ -130,8 +130,8 @@
 {#- What an increment cannot follow: a change rebuilds every row. -#}
 {% macro _event_definitions_sql(model_kind) -%}
     {#- The revision of the macros the event models call (json.sql, metering.sql,
-        this file): raise it with any change to their results, so that the next
-        run computes every row again. A change to a model's own file is seen
+        event_days.sql, this file): raise it with any change to their results, so that
+        the next run computes every row again. A change to a model's own file is seen
         from its checksum. -#}
     {%- set event_macros_revision = 1 -%}
     select concat_ws(
@@ -209,20 +209,15 @@
     again since), as 'YYYY-MM-DD' strings: read once, so that the pending keys' scans
     filter on constants. -#}
 {% macro _event_days_changed() -%}
-    {%- set changed = run_query(
+    {{ return(query_dates(
         "with days_now as (select event_date, cast(event_count as varchar) || ':' || content_hash"
         ~ " as fingerprint from " ~ ref('int_event_days_summarized') ~ "),"
         ~ " days_then as (select cast(scope as date) as event_date, fingerprint from ("
         ~ _event_state_rows('day') ~ ") as kept)"
-        ~ " select distinct 'day ' || strftime(coalesce(days_now.event_date, days_then.event_date),"
-        ~ " '%Y-%m-%d') as event_day"
+        ~ " select coalesce(days_now.event_date, days_then.event_date)"
         ~ " from days_now full outer join days_then on days_now.event_date = days_then.event_date"
         ~ " where days_now.fingerprint is distinct from days_then.fingerprint"
-        ~ " and coalesce(days_now.event_date, days_then.event_date) is not null"
-        ~ " order by 1"
-    ) -%}
-    {#- 'day ' keeps agate from reading the text as a date -#}
-    {{ return(changed.columns[0].values() | map('replace', 'day ', '') | list) }}
+    )) }}
 {%- endmacro %}
 
 
@@ -241,8 +236,6 @@
 {% macro _event_pending_keys_sql(model_kind, plan, upstream) -%}
     {%- set since = "cast('" ~ plan['since'] ~ "' as timestamp)" -%}
     {%- set days = _event_days_changed() -%}
-    {%- set day_literals = [] -%}
-    {%- for day in days -%}{%- do day_literals.append("date '" ~ day ~ "'") -%}{%- endfor -%}
     {%- if model_kind == 'deduplicated' -%}
         {%- set upstream, occurred_at = source('raw', 'events'), '"timestamp"' -%}
     {%- else -%}
@@ -278,9 +271,9 @@
         {%- do reasons.append((this,
             "occurred_at >= timestamp '" ~ days[0] ~ "'"
             ~ " and occurred_at < timestamp '" ~ days[-1] ~ "' + interval 1 day"
-            ~ " and cast(occurred_at as date) in (" ~ day_literals | join(', ') ~ ")")) %}
+            ~ " and cast(occurred_at as date) in (" ~ date_list_sql(days) ~ ")")) %}
         {#- the events of such a day -#}
-        {%- do reasons.append((upstream, 'event_date in (' ~ day_literals | join(', ') ~ ')')) %}
+        {%- do reasons.append((upstream, 'event_date in (' ~ date_list_sql(days) ~ ')')) %}
         {%- endif %}
         {#- those unknown or not billable at the last as_of -#}
         {%- do reasons.append((upstream, 'received_at >= ' ~ since)) %}

@@ -46,7 +46,7 @@ days_summarized as (
         ) as content_hash
     from {{ source('raw', 'events') }}
     {%- if days is not none %}
-    where event_date in ({{ days | join(', ') if days else 'null' }})
+    where event_date in ({{ date_list_sql(days) }})
     {%- endif %}
     group by event_date
 )
