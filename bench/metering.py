@@ -49,6 +49,8 @@ METERING_MODELS = (
     "int_charge_periods_expanded",
     "int_usage_filters_resolved",
     "int_usage_events_assigned",
+    "int_usage_history_periods_totaled",
+    "int_usage_values_operated",
     "int_usage_history_accumulated",
     "int_usage_events_totaled",
     "int_usage_count_aggregated",

@@ -45,7 +45,12 @@
     (no row reads another key's rows), so an increment gives the rows a full
     build would: tests/integration/test_event_increments.py compares the two
     after landings, late events, duplicates across days, removed events and
-    catalog changes. Nothing here computes money. -#}
+    catalog changes. Nothing here computes money.
+
+    For the usage models incremental by charge period (macros/usage_increments.sql), the
+    assignment's pre-hook also writes the periods of the rows it deletes to
+    `increments.usage_period_changes`, and, when it builds or refills every row, its
+    `generation` (kept in the state through its own post-hook). -#}
 
 {% macro ensure_event_increments_state() -%}
     {#- Run by `on-run-start` (dbt_project.yml), like the ledger: not a model, so
@@ -56,6 +61,12 @@
         kind varchar,
         scope varchar,
         fingerprint varchar
+    );
+    -- the charge periods of assigned events deleted, for the usage models
+    -- (macros/usage_increments.sql)
+    create table if not exists increments.usage_period_changes (
+        charge_period_id varchar,
+        changed_at timestamp
     );
 {%- endmacro %}
 
@@ -303,6 +314,13 @@
 {% macro event_increment_prepare(model_kind, upstream) -%}
     {%- if not execute -%}{{ return('select 1 as nothing_to_prepare') }}{%- endif -%}
     {%- set plan = event_increment_plan(model_kind) -%}
+    {%- if plan['mode'] != 'increment' and model_kind == 'assigned' -%}
+        {#- every row is new: the usage models (macros/usage_increments.sql) refill -#}
+        delete from increments.event_model_states
+        where model_name = '{{ this.identifier }}' and kind = 'generation';
+        insert into increments.event_model_states
+        values ('{{ this.identifier }}', 'generation', null, '{{ _event_stamp() }}');
+    {% endif -%}
     {%- if plan['mode'] == 'build' -%}
         select 1 as nothing_to_prepare
     {%- elif plan['mode'] == 'refill' -%}
@@ -320,6 +338,9 @@
             this.identifier ~ ': ' ~ counted ~ ' transaction keys computed again ('
             ~ plan['reason'] ~ ')', info=True
         ) }}
+        {%- if model_kind == 'assigned' %}
+        {{ record_usage_periods_dropped(pending) }}
+        {%- endif %}
         delete from {{ this }}
         where (external_subscription_id, transaction_id) in (
             select external_subscription_id, transaction_id from {{ pending }}
@@ -352,7 +373,8 @@
     {%- if not execute -%}{{ return('select 1 as nothing_to_record') }}{%- endif -%}
     {%- set as_of = _billing_window_part('as_of', 'BILLING_WINDOW_AS_OF') -%}
     {%- set definitions = run_query(_event_definitions_sql(model_kind)).rows[0][0] -%}
-    delete from increments.event_model_states where model_name = '{{ this.identifier }}';
+    delete from increments.event_model_states
+    where model_name = '{{ this.identifier }}' and kind <> 'generation';
     insert into increments.event_model_states
     select '{{ this.identifier }}', 'as_of', null, '{{ as_of }}'
     union all

@@ -30,64 +30,33 @@ charge_periods as (
         and aggregation_type in ('sum_agg', 'unique_count_agg', 'weighted_sum_agg')
 ),
 
-events as (
-    select
-        events_assigned.bucket_charge_period_id,
-        events_assigned.charge_filter_id,
-        events_assigned.grouped_by,
-        events_assigned.aggregation_value,
-        events_assigned.aggregation_property_text,
-        events_assigned.operation_type,
-        events_assigned.occurred_at,
-        events_assigned.received_at,
-        events_assigned.source_file,
-        events_assigned.source_row,
-        charge_periods.external_subscription_id,
-        charge_periods.charge_id,
-        charge_periods.charges_from_datetime,
-        events_assigned.occurred_at < charge_periods.charges_from_datetime as is_before_period
-    from {{ ref('int_usage_events_assigned') }} as events_assigned
-    inner join charge_periods
-        on events_assigned.bucket_charge_period_id = charge_periods.charge_period_id
-    where
-        events_assigned.is_valid
-        -- what the join keeps, said on the events' own columns: DuckDB's scan then
-        -- skips the other charges' events before the join reads their periods
-        and events_assigned.is_recurring
-        and events_assigned.aggregation_type in ('sum_agg', 'unique_count_agg', 'weighted_sum_agg')
-),
-
 period_totals as (
+    -- what each period adds (incremental: macros/usage_increments.sql)
     select
-        bucket_charge_period_id,
+        charge_period_id as bucket_charge_period_id,
         charge_filter_id,
         grouped_by,
-        cast(sum(aggregation_value) as {{ type_precise() }}) as value_sum,
-        cast(
-            sum(case when is_before_period then aggregation_value end) as {{ type_precise() }}
-        ) as value_sum_before_period,
-        count(*) as events_count
-    from events
-    group by 1, 2, 3
+        value_sum,
+        value_sum_before_period,
+        events_count
+    from {{ ref('int_usage_history_periods_totaled') }}
 ),
 
 unique_values_last_operations as (
-    -- each value's last operation in the period: by timestamp, then when it was
-    -- received, file and row (an aggregate, not a window: no sort of the events;
-    -- the subscription, charge and period start come with the period)
+    -- each value's last operation in the period (incremental, like the totals); the
+    -- subscription, charge and period start come with the period
     select
-        bucket_charge_period_id,
-        charge_filter_id,
-        grouped_by,
-        aggregation_property_text,
-        external_subscription_id,
-        charge_id,
-        charges_from_datetime,
-        arg_max(operation_type, (occurred_at, received_at, source_file, source_row))
-            as operation_type
-    from events
-    where operation_type is not null
-    group by 1, 2, 3, 4, 5, 6, 7
+        values_operated.charge_period_id as bucket_charge_period_id,
+        values_operated.charge_filter_id,
+        values_operated.grouped_by,
+        values_operated.aggregation_property_text,
+        charge_periods.external_subscription_id,
+        charge_periods.charge_id,
+        charge_periods.charges_from_datetime,
+        values_operated.operation_type
+    from {{ ref('int_usage_values_operated') }} as values_operated
+    inner join charge_periods
+        on values_operated.charge_period_id = charge_periods.charge_period_id
 ),
 
 unique_value_states as (
@@ -116,13 +85,16 @@ period_unique_changes as (
 ),
 
 groups_first_seen as (
+    -- a group is seen in a period when the period counts an event of it
     select
-        external_subscription_id,
-        charge_id,
-        charge_filter_id,
-        grouped_by,
-        min(charges_from_datetime) as first_seen_period_from
-    from events
+        charge_periods.external_subscription_id,
+        charge_periods.charge_id,
+        period_totals.charge_filter_id,
+        period_totals.grouped_by,
+        min(charge_periods.charges_from_datetime) as first_seen_period_from
+    from period_totals
+    inner join charge_periods
+        on period_totals.bucket_charge_period_id = charge_periods.charge_period_id
     group by 1, 2, 3, 4
 ),
 

@@ -18,25 +18,24 @@
 
 with
 
+non_recurring_charge_periods as (
+    select charge_period_id
+    from {{ ref('int_charge_periods_expanded') }}
+    where aggregation_type = 'unique_count_agg' and not is_recurring
+),
+
 period_values as (
-    -- each value's last operation in the period: by timestamp, then when it was
-    -- received, file and row (an aggregate, not a window: no sort of the events)
+    -- each value's last operation in the period (int_usage_values_operated, incremental
+    -- by charge period: macros/usage_increments.sql)
     select
-        home_charge_period_id as charge_period_id,
-        charge_filter_id,
-        grouped_by,
-        aggregation_property_text as unique_value,
-        arg_max_null(
-            operation_type,
-            (occurred_at, received_at, source_file, source_row)
-        ) as last_operation_type
-    from {{ ref('int_usage_events_assigned') }}
-    where
-        aggregation_type = 'unique_count_agg'
-        and not is_recurring
-        and home_charge_period_id is not null
-        and is_valid
-    group by 1, 2, 3, 4
+        values_operated.charge_period_id,
+        values_operated.charge_filter_id,
+        values_operated.grouped_by,
+        values_operated.aggregation_property_text as unique_value,
+        values_operated.operation_type as last_operation_type
+    from {{ ref('int_usage_values_operated') }} as values_operated
+    inner join non_recurring_charge_periods
+        on values_operated.charge_period_id = non_recurring_charge_periods.charge_period_id
 ),
 
 recurring_charge_periods as (

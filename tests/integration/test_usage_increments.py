@@ -1,0 +1,190 @@
+"""The incremental usage models give, run after run, the rows a full build gives.
+
+`int_usage_events_totaled`, `int_usage_history_periods_totaled` and
+`int_usage_values_operated` are dbt incremental models keyed by charge period
+(macros/usage_increments.sql): a run merges the aggregates of the events assigned since its
+last build into the rows of their periods, and aggregates again from all their events only
+the periods that lost events. The scenario of dbt_scratch_scenario.py gets a recurring
+unique count (`seats`, on sub_acme's pro_monthly plan, calendar months from 2024-01-15
+10:00); each step changes the events the way a landing does, runs the increment, checks how
+many periods it merged and aggregated again (worked by hand), then builds the same
+warehouse with `--full-refresh` and checks that every row is the same, the accumulated
+history included.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from tests.integration.dbt_scratch_scenario import write_scenario
+from tests.integration.test_event_increments import _dbt, _execute
+
+USAGE_MODELS = (
+    "int_usage_events_totaled",
+    "int_usage_history_periods_totaled",
+    "int_usage_values_operated",
+)
+COMPARED = (*USAGE_MODELS, "int_usage_history_accumulated")
+SELECT = "+int_usage_history_accumulated +int_usage_events_totaled"
+
+
+def _seat(transaction_id: str, at: str, seat: str, operation: str, received_at: str) -> str:
+    properties = json.dumps({"seat": seat, "operation_type": operation})
+    return (
+        f"('{at[:10]}', '{transaction_id}', 'sub_acme', 'seats', '{at}', '{properties}',"
+        f" '{received_at}', 'events/seats.jsonl', {int(transaction_id[1:])})"
+    )
+
+
+def _insert_seats(*rows: str) -> str:
+    return (
+        "insert into raw.events (event_date, transaction_id, external_subscription_id, code,"
+        ' "timestamp", properties, received_at, source_file, source_row) values '
+        + ", ".join(rows)
+    )
+
+
+def _rows(warehouse: Path) -> dict[str, list[str]]:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return {
+            model: sorted(
+                repr(row) for row in con.execute(f"select * from intermediate.{model}").fetchall()
+            )
+            for model in COMPARED
+        }
+
+
+def _plans(log: str) -> dict[str, str]:
+    """What each usage model's pre-hook said: '<n> merged, <m> again' (periods merged with
+    their new events, periods aggregated again from all theirs) or 'every period: <reason>'."""
+    plans = {}
+    for model in USAGE_MODELS:
+        periods = re.search(
+            rf"{model}: (\d+) charge periods merged with their new events, (\d+) aggregated again",
+            log,
+        )
+        refill = re.search(rf"{model}: every period aggregated again \(([^)]*)\)", log)
+        if periods:
+            plans[model] = f"{periods.group(1)} merged, {periods.group(2)} again"
+        else:
+            plans[model] = f"every period: {refill.group(1)}" if refill else "built"
+    return plans
+
+
+def _active_seats(warehouse: Path) -> list[tuple[str, int]]:
+    """sub_acme's seats still added at each period end (the recurring unique count)."""
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return con.execute(
+            """
+            select strftime(periods.charges_from_datetime, '%Y-%m-%d'), history.active_values_count
+            from intermediate.int_usage_history_accumulated as history
+            inner join intermediate.int_charge_periods_expanded as periods
+                on history.charge_period_id = periods.charge_period_id
+            where periods.charge_id = 'pro_monthly:2'
+            order by 1
+            """
+        ).fetchall()
+
+
+@pytest.fixture(scope="module")
+def steps(tmp_path_factory):
+    """Runs every step once; each test checks one of them."""
+    root = tmp_path_factory.mktemp("usage_increments")
+    warehouse, target = root / "warehouse.duckdb", root / "target"
+    write_scenario(str(warehouse))
+    _execute(
+        warehouse,
+        "insert into raw.billable_metrics (code, name, aggregation_type, field_name, recurring)"
+        " values ('seats', 'Seats', 'unique_count_agg', 'seat', true)",
+        "insert into raw.charges (charge_id, plan_code, position, billable_metric_code,"
+        """ charge_model, properties) values ('pro_monthly:2', 'pro_monthly', 2, 'seats',"""
+        """ 'standard', '{"amount": "3"}')""",
+        _insert_seats(
+            _seat("e1", "2024-01-20 00:00:00", "A", "add", "2024-01-20 00:00:00"),
+            _seat("e2", "2024-01-25 00:00:00", "B", "add", "2024-01-25 00:00:00"),
+            _seat("e3", "2024-02-05 00:00:00", "A", "remove", "2024-02-05 00:00:00"),
+            _seat("e4", "2024-02-10 00:00:00", "C", "add", "2024-02-10 00:00:00"),
+        ),
+    )
+    results = {}
+
+    def step(name: str, as_of: str) -> None:
+        log = _dbt(warehouse, target, as_of, select=SELECT)
+        incremental, seats = _rows(warehouse), _active_seats(warehouse)
+        _dbt(warehouse, target, as_of, full_refresh=True, select=SELECT)
+        results[name] = (_plans(log), incremental, _rows(warehouse), seats)
+
+    # 1. the first build, as of 2024-02-01
+    results["first"] = (
+        _plans(_dbt(warehouse, target, "2024-02-01 00:00:00", select=SELECT)),
+        None,
+        None,
+        _active_seats(warehouse),
+    )
+    # 2. a month later, without a change of the events
+    step("month", "2024-03-01 00:00:00")
+    # 3. the same as_of, 2024-01-25 landed again without e2, and a seat added on 02-12
+    _execute(
+        warehouse,
+        "delete from raw.events where transaction_id = 'e2'",
+        _insert_seats(_seat("e5", "2024-02-12 00:00:00", "D", "add", "2024-02-12 00:00:00")),
+    )
+    step("landed", "2024-03-01 00:00:00")
+    # 4. nothing changed
+    step("unchanged", "2024-03-01 00:00:00")
+    # 5. an earlier day run again: as_of moves back, the assignment computes every row again
+    step("rerun", "2024-02-15 00:00:00")
+    return results
+
+
+def test_the_first_run_creates_the_tables(steps):
+    plans, _, _, seats = steps["first"]
+    assert plans == {model: "built" for model in USAGE_MODELS}
+    # as of 2024-02-01: January's period (from 2024-01-15) holds A and B added; February's
+    # starts at as_of, so it is not there yet
+    assert seats == [("2024-01-15", 2)]
+
+
+def test_a_new_month_aggregates_again_the_periods_of_its_new_events(steps):
+    plans, incremental, full, seats = steps["month"]
+    assert incremental == full
+    assert seats == [("2024-01-15", 2), ("2024-02-01", 2)]  # A removed, C added
+    # The assignment computes again the keys timestamped or received since 2024-02-01 that
+    # are billable as of 2024-03-01: t5 and t6 (api_calls, February of pro_monthly:0), s5
+    # and s6 (storage_gb, February of pro_monthly:1), g1 (team_api, globex's year), e3
+    # and e4 (seats, February of pro_monthly:2): 4 periods, the same for every model (the
+    # events' home period is their bucket), each merged with its kept rows; no event was
+    # deleted, so no period is aggregated again from all its events.
+    assert plans == {model: "4 merged, 0 again" for model in USAGE_MODELS}
+
+
+def test_a_landing_aggregates_again_the_periods_of_events_gone_and_new(steps):
+    plans, incremental, full, seats = steps["landed"]
+    assert incremental == full
+    # January: A only; February: C and D (A removed)
+    assert seats == [("2024-01-15", 1), ("2024-02-01", 2)]
+    # e2's row was deleted: its period, January of pro_monthly:2 (from the change log), is
+    # aggregated again from all its events; e5's is new: February of pro_monthly:2 merges
+    # it. The keys still unknown or not billable (t8, g2, b1) have no row to change.
+    assert plans == {model: "1 merged, 1 again" for model in USAGE_MODELS}
+
+
+def test_nothing_changed_aggregates_nothing_again(steps):
+    plans, incremental, full, _ = steps["unchanged"]
+    assert incremental == full
+    assert plans == {model: "0 merged, 0 again" for model in USAGE_MODELS}
+
+
+def test_an_assignment_computed_again_in_full_aggregates_every_period_again(steps):
+    plans, incremental, full, seats = steps["rerun"]
+    assert incremental == full
+    # as of 2024-02-15 every seat event is before as_of: January A (B is gone), February
+    # C and D (A removed by e3): the same counts as of 2024-03-01
+    assert seats == [("2024-01-15", 1), ("2024-02-01", 2)]
+    reason = "every period: int_usage_events_assigned was built again since "
+    assert all(plan.startswith(reason) for plan in plans.values()), plans
