@@ -55,10 +55,9 @@
 with
 
 events as (
-    select * exclude (computed_at) from {{ ref('int_events_deduplicated') }}
-    where
-        (is_duplicate or occurred_at < {{ billing_as_of() }})
-        and {{ event_increment_filter('validated') }}
+    select * exclude (computed_at)
+    from {{ event_increment_input('validated', ref('int_events_deduplicated')) }} as deduplicated
+    where is_duplicate or occurred_at < {{ billing_as_of() }}
 ),
 
 subscriptions as (

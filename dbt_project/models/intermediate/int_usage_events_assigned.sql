@@ -57,10 +57,8 @@ events as (
         operation_type,
         precise_total_amount_cents,
         error_code is null as is_valid
-    from {{ ref('int_events_validated') }}
-    where
-        billing_period_id is not null
-        and {{ event_increment_filter('assigned') }}
+    from {{ event_increment_input('assigned', ref('int_events_validated')) }} as validated
+    where billing_period_id is not null
 ),
 
 charge_periods as (
@@ -122,10 +120,9 @@ history_events as (
         operation_type,
         precise_total_amount_cents,
         true as is_valid
-    from {{ ref('int_events_validated') }}
+    from {{ event_increment_input('assigned', ref('int_events_validated')) }} as validated
     where
         error_code is null
-        and {{ event_increment_filter('assigned') }}
         and code in (select billable_metric_code from history_reading_charges)
 ),
 
