@@ -343,12 +343,22 @@
             ~ plan['reason'] ~ ')', info=True
         ) }}
         {%- if model_kind == 'assigned' %}
-        {{ record_usage_periods_dropped(pending) }}
-        {%- endif %}
+        {#- the rows to delete found once (one scan of every row's keys), for the usage
+            models' change log and the delete -#}
+        create or replace temp table assigned_rows_dropped as
+            select rowid as row_id from {{ this }}
+            where (external_subscription_id, transaction_id) in (
+                select external_subscription_id, transaction_id from {{ pending }}
+            );
+        {{ record_usage_periods_dropped('assigned_rows_dropped') }}
+        delete from {{ this }} where rowid in (select row_id from assigned_rows_dropped);
+        drop table assigned_rows_dropped
+        {%- else %}
         delete from {{ this }}
         where (external_subscription_id, transaction_id) in (
             select external_subscription_id, transaction_id from {{ pending }}
         )
+        {%- endif %}
     {%- endif -%}
 {%- endmacro %}
 

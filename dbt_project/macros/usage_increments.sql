@@ -194,7 +194,8 @@
 
 {#- In int_usage_events_assigned's pre-hook, before it deletes the rows of its pending keys:
     the periods of those rows, for the usage models. -#}
-{% macro record_usage_periods_dropped(pending_keys) -%}
+{% macro record_usage_periods_dropped(rows_dropped) -%}
+    {#- rows_dropped: a table of the row ids (row_id) the assignment is about to delete -#}
     {#- first, the log's entries every usage model has read (pruned here, where one model
         runs at a time: the usage models run side by side, and DuckDB refuses two
         transactions deleting the same rows) -#}
@@ -211,9 +212,7 @@
     from (
         select unnest([home_charge_period_id, bucket_charge_period_id]) as period_id
         from {{ this }}
-        where (external_subscription_id, transaction_id) in (
-            select external_subscription_id, transaction_id from {{ pending_keys }}
-        )
+        where rowid in (select row_id from {{ rows_dropped }})
     ) as dropped
     where period_id is not null;
 {%- endmacro %}
