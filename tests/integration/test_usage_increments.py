@@ -31,6 +31,9 @@ USAGE_MODELS = (
 )
 COMPARED = (*USAGE_MODELS, "int_usage_history_accumulated")
 SELECT = "+int_usage_history_accumulated +int_usage_events_totaled"
+# the full builds compared with: these models alone, from the same assigned events (the
+# assignment's own increments are checked by test_event_increments.py)
+REBUILT = " ".join(COMPARED)
 
 
 def _seat(transaction_id: str, at: str, seat: str, operation: str, received_at: str) -> str:
@@ -76,6 +79,22 @@ def _plans(log: str) -> dict[str, str]:
     return plans
 
 
+def _february_calls(warehouse: Path) -> int | None:
+    """sub_acme's API calls counted in February (pro_monthly:0), from the totals."""
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        row = con.execute(
+            """
+            select totals.events_count
+            from intermediate.int_usage_events_totaled as totals
+            inner join intermediate.int_charge_periods_expanded as periods
+                on totals.charge_period_id = periods.charge_period_id
+            where periods.charge_id = 'pro_monthly:0'
+                and periods.charges_from_datetime = timestamp '2024-02-01'
+            """
+        ).fetchone()
+    return row and row[0]
+
+
 def _active_seats(warehouse: Path) -> list[tuple[str, int]]:
     """sub_acme's seats still added at each period end (the recurring unique count)."""
     with duckdb.connect(str(warehouse), read_only=True) as con:
@@ -111,13 +130,17 @@ def steps(tmp_path_factory):
             _seat("e4", "2024-02-10 00:00:00", "C", "add", "2024-02-10 00:00:00"),
         ),
     )
-    results = {}
+    results, calls = {}, {}
 
-    def step(name: str, as_of: str) -> None:
+    def step(name: str, as_of: str, rebuild: bool = True) -> None:
         log = _dbt(warehouse, target, as_of, select=SELECT)
         incremental, seats = _rows(warehouse), _active_seats(warehouse)
-        _dbt(warehouse, target, as_of, full_refresh=True, select=SELECT)
-        results[name] = (_plans(log), incremental, _rows(warehouse), seats)
+        calls[name] = _february_calls(warehouse)
+        full = None
+        if rebuild:
+            _dbt(warehouse, target, as_of, full_refresh=True, select=REBUILT)
+            full = _rows(warehouse)
+        results[name] = (_plans(log), incremental, full, seats)
 
     # 1. the first build, as of 2024-02-01
     results["first"] = (
@@ -128,17 +151,26 @@ def steps(tmp_path_factory):
     )
     # 2. a month later, without a change of the events
     step("month", "2024-03-01 00:00:00")
-    # 3. the same as_of, 2024-01-25 landed again without e2, and a seat added on 02-12
+    # 3. the same as_of, 2024-01-25 landed again without e2; in February a seat added (D),
+    #    C removed, and an API call more (t10)
     _execute(
         warehouse,
         "delete from raw.events where transaction_id = 'e2'",
-        _insert_seats(_seat("e5", "2024-02-12 00:00:00", "D", "add", "2024-02-12 00:00:00")),
+        _insert_seats(
+            _seat("e5", "2024-02-12 00:00:00", "D", "add", "2024-02-12 00:00:00"),
+            _seat("e6", "2024-02-20 00:00:00", "C", "remove", "2024-02-20 00:00:00"),
+        ),
+        """insert into raw.events (event_date, transaction_id, external_subscription_id, code,
+               "timestamp", properties, received_at, source_file, source_row)
+           values ('2024-02-25', 't10', 'sub_acme', 'api_calls', '2024-02-25 00:00:00', '{}',
+                   '2024-02-25 00:00:00', 'events/g.jsonl', 1)""",
     )
     step("landed", "2024-03-01 00:00:00")
-    # 4. nothing changed
-    step("unchanged", "2024-03-01 00:00:00")
+    # 4. nothing changed: the increment keeps the rows step 3's full build left
+    step("unchanged", "2024-03-01 00:00:00", rebuild=False)
     # 5. an earlier day run again: as_of moves back, the assignment computes every row again
     step("rerun", "2024-02-15 00:00:00")
+    results["february_calls"] = calls
     return results
 
 
@@ -166,17 +198,22 @@ def test_a_new_month_aggregates_again_the_periods_of_its_new_events(steps):
 def test_a_landing_aggregates_again_the_periods_of_events_gone_and_new(steps):
     plans, incremental, full, seats = steps["landed"]
     assert incremental == full
-    # January: A only; February: C and D (A removed)
-    assert seats == [("2024-01-15", 1), ("2024-02-01", 2)]
-    # e2's row was deleted: its period, January of pro_monthly:2 (from the change log), is
-    # aggregated again from all its events; e5's is new: February of pro_monthly:2 merges
-    # it. The keys still unknown or not billable (t8, g2, b1) have no row to change.
-    assert plans == {model: "1 merged, 1 again" for model in USAGE_MODELS}
+    # January: A only; February: D only (A removed by e3, C added by e4 then removed by e6)
+    assert seats == [("2024-01-15", 1), ("2024-02-01", 1)]
+    # Rows deleted, so periods aggregated again from all their events (the change log):
+    # e2's, January of pro_monthly:2; s6's, February of pro_monthly:1 (storage), as its day
+    # 2024-02-20 landed again with e6. Merged: e5 and e6 into February of pro_monthly:2
+    # (C's kept add and e6's later remove: the remove wins), t10 into February of
+    # pro_monthly:0 (t5 and t6 kept). The keys still unknown or not billable (t8, g2, b1)
+    # have no row to change.
+    assert plans == {model: "2 merged, 2 again" for model in USAGE_MODELS}
+    # t5 and t6 before (t7, received late, is not billable), t10 merged with them
+    assert (steps["february_calls"]["month"], steps["february_calls"]["landed"]) == (2, 3)
 
 
 def test_nothing_changed_aggregates_nothing_again(steps):
-    plans, incremental, full, _ = steps["unchanged"]
-    assert incremental == full
+    plans, incremental, _, _ = steps["unchanged"]
+    assert incremental == steps["landed"][2]  # the full build of the same events
     assert plans == {model: "0 merged, 0 again" for model in USAGE_MODELS}
 
 
