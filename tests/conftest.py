@@ -63,6 +63,7 @@ SLOWEST_FILES_FIRST = (
     "tests/integration/test_wallet_top_ups.py",  # 50
     "tests/integration/test_metering_edge_cases.py",  # 47
     "tests/integration/test_wallet_top_up_references.py",  # 45
+    "tests/integration/test_usage_increments.py",  # 30
     "tests/integration/test_event_increments.py",  # 26
     "tests/integration/test_documents_pdf.py",  # 17
     "tests/integration/test_payments_faults.py",  # 17
