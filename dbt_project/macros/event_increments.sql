@@ -299,7 +299,10 @@
         {%- endif %}
         {%- for reason in reasons %}
         {{ 'union all' if not loop.first }}
-        select external_subscription_id, transaction_id, {{ reason[2] | default(false) }} as via_upstream
+        select
+            external_subscription_id,
+            transaction_id,
+            {{ reason[2] | default(false) }} as via_upstream
         from {{ reason[0] }}
         where {{ reason[1] }}
         {%- endfor %}

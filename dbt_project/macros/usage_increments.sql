@@ -104,7 +104,10 @@
     {%- if plan['mode'] == 'build' -%}
         select 1 as nothing_to_prepare
     {%- elif plan['mode'] == 'refill' -%}
-        {{ log(this.identifier ~ ': every period aggregated again (' ~ plan['reason'] ~ ')', info=True) }}
+        {{ log(
+            this.identifier ~ ': every period aggregated again (' ~ plan['reason'] ~ ')',
+            info=True
+        ) }}
         delete from {{ this }}
     {%- else -%}
         {%- set dropped, added = _usage_relation('dropped'), _usage_relation('added') -%}
@@ -118,7 +121,8 @@
             'create or replace table ' ~ added ~ ' as'
             ~ ' select distinct ' ~ period_column ~ ' as charge_period_id'
             ~ ' from ' ~ ref('int_usage_events_assigned')
-            ~ ' where computed_at > ' ~ _usage_since(plan) ~ ' and ' ~ period_column ~ ' is not null'
+            ~ ' where computed_at > ' ~ _usage_since(plan)
+            ~ ' and ' ~ period_column ~ ' is not null'
             ~ ' and ' ~ period_column ~ ' not in (select charge_period_id from ' ~ dropped ~ ')'
         ) -%}
         {%- set counts = run_query(
