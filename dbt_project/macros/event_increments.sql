@@ -366,7 +366,8 @@
 {%- endmacro %}
 
 
-{#- In the model's scan of its input: only the pending keys on an increment. -#}
+{#- In deduplication's scan of the raw events: only the pending keys on an increment
+    (validation and assignment read their input through event_increment_input). -#}
 {% macro event_increment_filter(model_kind) -%}
     {%- set plan = event_increment_plan(model_kind) -%}
     {%- if plan['mode'] == 'increment' -%}

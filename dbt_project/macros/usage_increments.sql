@@ -147,27 +147,21 @@
 
 {#- The assigned events the model aggregates: every row on a build or refill; on an
     increment, the rows assigned since the last build in the periods to merge, and every
-    row of the periods aggregated again (a branch of its own, rendered only when there are
-    such periods: it reads every row's period id). -#}
+    row of the periods aggregated again (a scan of every row's period id; with no such
+    period DuckDB skips it, as the semi-join's other side is empty). -#}
 {% macro usage_increment_events(period_column) -%}
     {%- set plan = usage_increment_plan() -%}
     {%- if plan['mode'] != 'increment' -%}
         {{ return(ref('int_usage_events_assigned')) }}
     {%- endif -%}
-    {%- set any_dropped = run_query(
-        'select count(*) > 0 from increments.usage_period_changes'
-        ~ ' where changed_at > ' ~ _usage_since(plan)
-    ).rows[0][0] -%}
     (
         select * from {{ ref('int_usage_events_assigned') }}
         where
             computed_at > {{ _usage_since(plan) }}
             and {{ period_column }} in (select charge_period_id from {{ _usage_relation('added') }})
-        {%- if any_dropped %}
         union all
         select * from {{ ref('int_usage_events_assigned') }}
         where {{ period_column }} in (select charge_period_id from {{ _usage_relation('dropped') }})
-        {%- endif %}
     )
 {%- endmacro %}
 
