@@ -51,6 +51,7 @@ METERING_MODELS = (
     "int_usage_events_assigned",
     "int_usage_history_periods_totaled",
     "int_usage_values_operated",
+    "int_usage_weighted_sum_events_listed",
     "int_usage_history_accumulated",
     "int_usage_events_totaled",
     "int_usage_count_aggregated",

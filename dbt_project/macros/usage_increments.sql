@@ -2,11 +2,12 @@
     run, not the whole history again.
 
     A model here (int_usage_events_totaled, int_usage_history_periods_totaled,
-    int_usage_values_operated) has a row per charge period and more, and each of its rows
-    is a function of the assigned events of one charge period only, through aggregates that
-    merge: counts and sums add up, a max is the max of the maxes, the last event is the last
-    of the lasts (each row keeps which event that is). It is a dbt incremental model keyed
-    by that period id. On an increment, the periods
+    int_usage_values_operated, int_usage_weighted_sum_events_listed) has a row per charge
+    period and more, and each of its rows is a function of the assigned events of one charge
+    period only, through aggregates that merge: counts and sums add up, a max is the max of
+    the maxes, the last event is the last of the lasts (each row keeps which event that is),
+    a list of events is the union of the lists. It is a dbt incremental model keyed by that
+    period id. On an increment, the periods
       * that lost events since this model's last build are aggregated again from all their
         events (`__dropped`): int_usage_events_assigned's pre-hook writes the period ids
         (home and bucket) of the rows it deletes to `increments.usage_period_changes`
@@ -36,6 +37,7 @@
         'int_usage_events_totaled',
         'int_usage_history_periods_totaled',
         'int_usage_values_operated',
+        'int_usage_weighted_sum_events_listed',
     ]) }}
 {%- endmacro %}
 

@@ -1,15 +1,16 @@
 """The incremental usage models give, run after run, the rows a full build gives.
 
-`int_usage_events_totaled`, `int_usage_history_periods_totaled` and
-`int_usage_values_operated` are dbt incremental models keyed by charge period
-(macros/usage_increments.sql): a run merges the aggregates of the events assigned since its
-last build into the rows of their periods, and aggregates again from all their events only
-the periods that lost events. The scenario of dbt_scratch_scenario.py gets a recurring
-unique count (`seats`, on sub_acme's pro_monthly plan, calendar months from 2024-01-15
-10:00); each step changes the events the way a landing does, runs the increment, checks how
-many periods it merged and aggregated again (worked by hand), then builds the same
-warehouse with `--full-refresh` and checks that every row is the same, the accumulated
-history included.
+`int_usage_events_totaled`, `int_usage_history_periods_totaled`, `int_usage_values_operated`
+and `int_usage_weighted_sum_events_listed` are dbt incremental models keyed by charge period
+(macros/usage_increments.sql): a run merges the aggregates (or, for the weighted sum's
+events, the rows) of the events assigned since its last build into the rows of their
+periods, and aggregates again from all their events only the periods that lost events. The
+scenario of dbt_scratch_scenario.py gets a recurring unique count (`seats`) and a weighted
+sum (`cpus`), on sub_acme's pro_monthly plan (calendar months from 2024-01-15 10:00); each
+step changes the events the way a landing does, runs the increment, checks how many periods
+it merged and aggregated again (worked by hand), then builds the same warehouse with
+`--full-refresh` and checks that every row is the same, the accumulated history and the
+weighted sums included.
 """
 
 from __future__ import annotations
@@ -28,9 +29,12 @@ USAGE_MODELS = (
     "int_usage_events_totaled",
     "int_usage_history_periods_totaled",
     "int_usage_values_operated",
+    "int_usage_weighted_sum_events_listed",
 )
-COMPARED = (*USAGE_MODELS, "int_usage_history_accumulated")
-SELECT = "+int_usage_history_accumulated +int_usage_events_totaled"
+COMPARED = (*USAGE_MODELS, "int_usage_history_accumulated", "int_usage_weighted_sum_aggregated")
+SELECT = (
+    "+int_usage_history_accumulated +int_usage_events_totaled +int_usage_weighted_sum_aggregated"
+)
 # the full builds compared with: these models alone, from the same assigned events (the
 # assignment's own increments are checked by test_event_increments.py)
 REBUILT = " ".join(COMPARED)
@@ -41,6 +45,14 @@ def _seat(transaction_id: str, at: str, seat: str, operation: str, received_at: 
     return (
         f"('{at[:10]}', '{transaction_id}', 'sub_acme', 'seats', '{at}', '{properties}',"
         f" '{received_at}', 'events/seats.jsonl', {int(transaction_id[1:])})"
+    )
+
+
+def _cpus(transaction_id: str, at: str, change: str) -> str:
+    """A weighted sum event: the level of sub_acme's CPUs changes by `change` at `at`."""
+    return (
+        f"('{at[:10]}', '{transaction_id}', 'sub_acme', 'cpus', '{at}',"
+        f" '{json.dumps({'cpus': change})}', '{at}', 'events/cpus.jsonl', {int(transaction_id[1:])})"
     )
 
 
@@ -95,6 +107,22 @@ def _february_calls(warehouse: Path) -> int | None:
     return row and row[0]
 
 
+def _february_cpus(warehouse: Path) -> str | None:
+    """sub_acme's weighted CPUs in February (pro_monthly:3), as text (a DECIMAL)."""
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        row = con.execute(
+            """
+            select cast(weighted.units as varchar)
+            from intermediate.int_usage_weighted_sum_aggregated as weighted
+            inner join intermediate.int_charge_periods_expanded as periods
+                on weighted.charge_period_id = periods.charge_period_id
+            where periods.charge_id = 'pro_monthly:3'
+                and periods.charges_from_datetime = timestamp '2024-02-01'
+            """
+        ).fetchone()
+    return row and row[0]
+
+
 def _active_seats(warehouse: Path) -> list[tuple[str, int]]:
     """sub_acme's seats still added at each period end (the recurring unique count)."""
     with duckdb.connect(str(warehouse), read_only=True) as con:
@@ -119,23 +147,27 @@ def steps(tmp_path_factory):
     _execute(
         warehouse,
         "insert into raw.billable_metrics (code, name, aggregation_type, field_name, recurring)"
-        " values ('seats', 'Seats', 'unique_count_agg', 'seat', true)",
+        " values ('seats', 'Seats', 'unique_count_agg', 'seat', true),"
+        " ('cpus', 'CPUs', 'weighted_sum_agg', 'cpus', false)",
         "insert into raw.charges (charge_id, plan_code, position, billable_metric_code,"
         """ charge_model, properties) values ('pro_monthly:2', 'pro_monthly', 2, 'seats',"""
-        """ 'standard', '{"amount": "3"}')""",
+        """ 'standard', '{"amount": "3"}'), ('pro_monthly:3', 'pro_monthly', 3, 'cpus',"""
+        """ 'standard', '{"amount": "2"}')""",
         _insert_seats(
             _seat("e1", "2024-01-20 00:00:00", "A", "add", "2024-01-20 00:00:00"),
             _seat("e2", "2024-01-25 00:00:00", "B", "add", "2024-01-25 00:00:00"),
             _seat("e3", "2024-02-05 00:00:00", "A", "remove", "2024-02-05 00:00:00"),
             _seat("e4", "2024-02-10 00:00:00", "C", "add", "2024-02-10 00:00:00"),
+            _cpus("w1", "2024-01-20 00:00:00", "2"),
+            _cpus("w2", "2024-02-05 00:00:00", "3"),
         ),
     )
-    results, calls = {}, {}
+    results, calls, cpus = {}, {}, {}
 
     def step(name: str, as_of: str, rebuild: bool = True) -> None:
         log = _dbt(warehouse, target, as_of, select=SELECT)
         incremental, seats = _rows(warehouse), _active_seats(warehouse)
-        calls[name] = _february_calls(warehouse)
+        calls[name], cpus[name] = _february_calls(warehouse), _february_cpus(warehouse)
         full = None
         if rebuild:
             _dbt(warehouse, target, as_of, full_refresh=True, select=REBUILT)
@@ -159,6 +191,7 @@ def steps(tmp_path_factory):
         _insert_seats(
             _seat("e5", "2024-02-12 00:00:00", "D", "add", "2024-02-12 00:00:00"),
             _seat("e6", "2024-02-20 00:00:00", "C", "remove", "2024-02-20 00:00:00"),
+            _cpus("w3", "2024-02-25 00:00:00", "-1"),
         ),
         """insert into raw.events (event_date, transaction_id, external_subscription_id, code,
                "timestamp", properties, received_at, source_file, source_row)
@@ -170,7 +203,7 @@ def steps(tmp_path_factory):
     step("unchanged", "2024-03-01 00:00:00", rebuild=False)
     # 5. an earlier day run again: as_of moves back, the assignment computes every row again
     step("rerun", "2024-02-15 00:00:00")
-    results["february_calls"] = calls
+    results["february_calls"], results["february_cpus"] = calls, cpus
     return results
 
 
@@ -189,10 +222,14 @@ def test_a_new_month_aggregates_again_the_periods_of_its_new_events(steps):
     # The assignment computes again the keys timestamped or received since 2024-02-01 that
     # are billable as of 2024-03-01: t5 and t6 (api_calls, February of pro_monthly:0), s5
     # and s6 (storage_gb, February of pro_monthly:1), g1 (team_api, globex's year), e3
-    # and e4 (seats, February of pro_monthly:2): 4 periods, the same for every model (the
-    # events' home period is their bucket), each merged with its kept rows; no event was
-    # deleted, so no period is aggregated again from all its events.
-    assert plans == {model: "4 merged, 0 again" for model in USAGE_MODELS}
+    # and e4 (seats, February of pro_monthly:2), w2 (cpus, February of pro_monthly:3):
+    # 5 periods, the same for every model (the events' home period is their bucket), each
+    # merged with its kept rows; no event was deleted, so no period is aggregated again
+    # from all its events.
+    assert plans == {model: "5 merged, 0 again" for model in USAGE_MODELS}
+    # February of pro_monthly:3 (29 days, 2505600 s): 3 CPUs from Feb 5 to Mar 1 (25
+    # days) = 3 x 2160000 / 2505600 = 2.58620689655172413... (16 decimals, rounded)
+    assert steps["february_cpus"]["month"] == "2.5862068965517241"
 
 
 def test_a_landing_aggregates_again_the_periods_of_events_gone_and_new(steps):
@@ -204,9 +241,16 @@ def test_a_landing_aggregates_again_the_periods_of_events_gone_and_new(steps):
     # e2's, January of pro_monthly:2; s6's, February of pro_monthly:1 (storage), as its day
     # 2024-02-20 landed again with e6. Merged: e5 and e6 into February of pro_monthly:2
     # (C's kept add and e6's later remove: the remove wins), t10 into February of
-    # pro_monthly:0 (t5 and t6 kept). The keys still unknown or not billable (t8, g2, b1)
-    # have no row to change.
-    assert plans == {model: "2 merged, 2 again" for model in USAGE_MODELS}
+    # pro_monthly:0 (t5 and t6 kept), w3 into February of pro_monthly:3 (w2 kept; its day
+    # 2024-02-25 is t10's, where nothing was before). The keys still unknown or not
+    # billable (t8, g2, b1) have no row to change.
+    assert plans == {model: "3 merged, 2 again" for model in USAGE_MODELS}
+    # February of pro_monthly:3 with w3 (-1 on Feb 25): 3 CPUs for 20 days, then 2 for 5,
+    # each weight rounded at 16 decimals as Postgres divides:
+    #   3 x 1728000 / 2505600 = 2.06896551724137931... -> 2.0689655172413793
+    #   2 x  432000 / 2505600 = 0.34482758620689655... -> 0.3448275862068966
+    #   sum                                               2.4137931034482759
+    assert steps["february_cpus"]["landed"] == "2.4137931034482759"
     # t5 and t6 before (t7, received late, is not billable), t10 merged with them
     assert (steps["february_calls"]["month"], steps["february_calls"]["landed"]) == (2, 3)
 

@@ -42,8 +42,9 @@ charge_periods as (
 ),
 
 period_events as (
+    -- the billable events of weighted sum charges, by home period (incremental)
     select
-        home_charge_period_id as charge_period_id,
+        charge_period_id,
         charge_filter_id,
         grouped_by,
         occurred_at,
@@ -51,11 +52,7 @@ period_events as (
         source_file,
         source_row,
         aggregation_value
-    from {{ ref('int_usage_events_assigned') }}
-    where
-        aggregation_type = 'weighted_sum_agg'
-        and home_charge_period_id is not null
-        and is_valid
+    from {{ ref('int_usage_weighted_sum_events_listed') }}
 ),
 
 history as (
