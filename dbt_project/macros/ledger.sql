@@ -1,23 +1,30 @@
 {#- The ledger of finalized invoices: once finalized, an invoice is frozen.
 
     Every billing mart whose rows belong to one invoice (invoices, its subscriptions,
-    fees, applied taxes, credits, outbound wallet transactions) runs
-    `freeze_finalized()` as a post-hook. The schema `ledger` holds, per mart, the rows
+    fees, applied taxes, credits, outbound wallet transactions) is an incremental model
+    built by `ledger_mart_rows()`, with `delete_open_rows()` as its pre-hook and
+    `freeze_finalized()` as its post-hook. The schema `ledger` holds, per mart, the rows
     of every frozen invoice as they were when it was finalized, and
     `ledger.invoice_register` lists the frozen invoices (the view
     `ledger.frozen_invoices` shows it). dbt never builds or drops
     these tables (they are not models), so neither a rerun, a backfill, a changed
     catalog, a late event nor `--full-refresh` can change a frozen invoice:
 
-    1. rows a run computed for frozen invoices are replaced by the ledger's;
+    1. a mart keeps the rows of its frozen invoices and a run replaces only the others
+       (rows of invoices not in the register, and rows of no invoice): the pre-hook deletes
+       them and the model inserts this run's. A full build (the first, `--full-refresh`)
+       takes the frozen invoices' rows from the ledger. A nightly run so writes the rows of
+       its open invoices, not the whole history again;
     2. rows of invoices finalized by this run are copied into the ledger
        (leftovers of a run that failed before registering them are replaced);
     3. `ledger.frozen_invoices` (models/ledger/), built after every frozen mart,
-       registers the newly finalized invoices (`register_finalized_invoices`). A run that fails before then registers nothing: the
-       next run computes those invoices again and freezes them then.
+       registers the newly finalized invoices (`register_finalized_invoices`). A run that
+       fails before then registers nothing: the next run computes those invoices again and
+       freezes them then.
 
     A frozen row comes back `by name`: a column added to a mart later is NULL on rows
-    frozen before it existed, and is added to the ledger table on the fly.
+    frozen before it existed (`on_schema_change='sync_all_columns'` adds it to the mart
+    so), and is added to the ledger table on the fly.
 -#}
 
 {% macro ledger_register() -%}
@@ -53,42 +60,94 @@
 {%- endmacro %}
 
 
-{% macro freeze_finalized(mutable_columns=[]) -%}
+{#- Rows of no frozen invoice (rows of no invoice included): a run computes them again. -#}
+{% macro _is_open(invoice_id='invoice_id') -%}
+    ({{ invoice_id }} is null
+        or {{ invoice_id }} not in (select invoice_id from {{ ledger_register() }}))
+{%- endmacro %}
+
+
+{#- A frozen mart's rows, from `computed` (the CTE of this run's rows): on an increment,
+    this run's rows of open invoices (the pre-hook deleted the mart's; the frozen ones stay
+    as they are); on a full build, those and the ledger's rows of every frozen invoice.
+    mutable_columns: facts that keep changing after finalization (an invoice's status,
+    which a void changes, and payment_status): a frozen row takes this run's values (with
+    the `delete+insert` strategy keyed by invoice_id, an increment rewrites the frozen rows
+    whose values changed). -#}
+{% macro ledger_mart_rows(computed, mutable_columns=[]) -%}
+    select * from {{ computed }}
+    where {{ _is_open() }}
+    {%- set frozen = _ledger_frozen_rows(computed, mutable_columns) | trim %}
+    {%- if frozen %}
+    union all by name
+    {{ frozen }}
+    {%- endif %}
+{%- endmacro %}
+
+
+{% macro _ledger_frozen_rows(computed, mutable_columns) -%}
+    {%- set fresh_values -%}
+        {%- for column in mutable_columns -%}
+            case when fresh.invoice_id is null then frozen.{{ column }} else fresh.{{ column }} end
+                as {{ column }}{{ ', ' if not loop.last }}
+        {%- endfor -%}
+    {%- endset -%}
+    {%- if is_incremental() -%}
+        {%- if mutable_columns -%}
+    select frozen.* replace ({{ fresh_values }})
+    from {{ this }} as frozen
+    inner join {{ computed }} as fresh
+        on frozen.invoice_id = fresh.invoice_id
+    where
+        frozen.invoice_id in (select invoice_id from {{ ledger_register() }})
+        and ({% for column in mutable_columns -%}
+            frozen.{{ column }} is distinct from fresh.{{ column }}{{ ' or ' if not loop.last }}
+        {%- endfor %})
+        {%- endif -%}
+    {%- elif execute and _ledger_relation() is not none -%}
+    select frozen.*{{ ' replace (' ~ fresh_values ~ ')' if mutable_columns }}
+    from {{ _ledger_relation() }} as frozen
+        {%- if mutable_columns %}
+    left join {{ computed }} as fresh
+        on frozen.invoice_id = fresh.invoice_id
+        {%- endif %}
+    where frozen.invoice_id in (select invoice_id from {{ ledger_register() }})
+    {%- endif -%}
+{%- endmacro %}
+
+
+{% macro _ledger_relation() -%}
+    {{ return(adapter.get_relation(
+        database=this.database, schema='ledger', identifier=this.identifier
+    )) }}
+{%- endmacro %}
+
+
+{#- pre_hook of a frozen mart: on an increment, its rows of open invoices go; the model
+    inserts this run's. -#}
+{% macro delete_open_rows() -%}
+    {%- if is_incremental() -%}
+    delete from {{ this }} where {{ _is_open() }}
+    {%- else -%}
+    select 1 as nothing_to_delete
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#- post_hook of a frozen mart: this run's newly finalized invoices into the ledger. -#}
+{% macro freeze_finalized() -%}
     {%- set finalized_invoices_sql = finalized_invoice_ids() -%}
-    {#- mutable_columns: facts that keep changing after finalization (an invoice's
-        status, which a void changes, and payment_status): taken from this run even
-        for a frozen invoice. -#}
     {%- set ledger_table = 'ledger.' ~ this.identifier -%}
     create table if not exists {{ ledger_table }} as
         select * from {{ this }} where false;
     {{ _ledger_add_missing_columns(ledger_table) }}
-    -- 1. frozen invoices: the ledger's rows, not this run's
-    {%- if mutable_columns %}
-    create or replace temp table ledger_mutable_{{ this.identifier }} as
-        select invoice_id, {{ mutable_columns | join(', ') }} from {{ this }}
-        where invoice_id in (select invoice_id from ledger.invoice_register);
-    {%- endif %}
-    delete from {{ this }}
-        where invoice_id in (select invoice_id from ledger.invoice_register);
-    insert into {{ this }} by name
-        select * from {{ ledger_table }}
-        where invoice_id in (select invoice_id from ledger.invoice_register);
-    {%- if mutable_columns %}
-    update {{ this }} as frozen set
-        {%- for column in mutable_columns %}
-        {{ column }} = fresh.{{ column }}{{ ',' if not loop.last }}
-        {%- endfor %}
-    from ledger_mutable_{{ this.identifier }} as fresh
-    where frozen.invoice_id = fresh.invoice_id;
-    drop table ledger_mutable_{{ this.identifier }};
-    {%- endif %}
-    -- 2. invoices this run finalized: into the ledger (replacing a failed run's leftovers)
+    -- invoices this run finalized: into the ledger (replacing a failed run's leftovers)
     delete from {{ ledger_table }}
-        where invoice_id not in (select invoice_id from ledger.invoice_register);
+        where invoice_id not in (select invoice_id from {{ ledger_register() }});
     insert into {{ ledger_table }} by name
         select * from {{ this }}
         where invoice_id in ({{ finalized_invoices_sql }})
-            and invoice_id not in (select invoice_id from ledger.invoice_register);
+            and invoice_id not in (select invoice_id from {{ ledger_register() }});
 {%- endmacro %}
 
 

@@ -1,5 +1,12 @@
--- Rows of finalized invoices are frozen in the ledger (macros/ledger.sql).
-{{ config(post_hook="{{ freeze_finalized() }}") }}
+-- Rows of finalized invoices are frozen in the ledger (macros/ledger.sql): a run
+-- rewrites the rows of open invoices only.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='sync_all_columns',
+    pre_hook="{{ delete_open_rows() }}",
+    post_hook="{{ freeze_finalized() }}",
+) }}
 
 -- Coupon credits (before taxes) and credit-note credits (after taxes), one
 -- row per invoice and coupon application or credit note it uses.
@@ -81,4 +88,4 @@ final as (
         on credits_unioned.invoice_id = invoices.invoice_id
 )
 
-select * from final
+{{ ledger_mart_rows('final') }}

@@ -1,5 +1,12 @@
--- Rows of finalized invoices are frozen in the ledger (macros/ledger.sql).
-{{ config(post_hook="{{ freeze_finalized() }}") }}
+-- Rows of finalized invoices are frozen in the ledger (macros/ledger.sql): a run
+-- rewrites the rows of open invoices only.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='sync_all_columns',
+    pre_hook="{{ delete_open_rows() }}",
+    post_hook="{{ freeze_finalized() }}",
+) }}
 
 with
 
@@ -66,4 +73,4 @@ final as (
     from invoice_subscriptions
 )
 
-select * from final
+{{ ledger_mart_rows('final') }}

@@ -1,5 +1,14 @@
--- Rows of finalized invoices are frozen in the ledger (macros/ledger.sql).
-{{ config(post_hook="{{ freeze_finalized(mutable_columns=['status', 'payment_status']) }}") }}
+-- Rows of finalized invoices are frozen in the ledger (macros/ledger.sql): a run
+-- rewrites the rows of open invoices, and of frozen ones only their status and
+-- payment_status when these changed.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='invoice_id',
+    on_schema_change='sync_all_columns',
+    pre_hook="{{ delete_open_rows() }}",
+    post_hook="{{ freeze_finalized() }}",
+) }}
 
 with
 
@@ -94,4 +103,4 @@ final as (
         on invoices.invoice_id = voids.invoice_id
 )
 
-select * from final
+{{ ledger_mart_rows('final', mutable_columns=['status', 'payment_status']) }}
