@@ -38,6 +38,7 @@
         'int_usage_history_periods_totaled',
         'int_usage_values_operated',
         'int_usage_weighted_sum_events_listed',
+        'int_usage_weighted_sum_aggregated',
     ]) }}
 {%- endmacro %}
 
@@ -45,7 +46,18 @@
 {% macro _usage_definitions() -%}
     {#- Raise with any change to this file's results: every usage model refills. -#}
     {%- set usage_macros_revision = 1 -%}
-    {{ return(model.checksum.checksum ~ '/usage macros revision ' ~ usage_macros_revision) }}
+    {#- and the usage models it reads (the weighted sum reads its events' list): a change
+        to one of them may change every row it gives -#}
+    {%- set upstream = [] -%}
+    {%- for node_id in model.depends_on.nodes | sort -%}
+        {%- if node_id.split('.')[-1] in usage_increment_models() -%}
+            {%- do upstream.append(graph.nodes[node_id].checksum.checksum) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(
+        model.checksum.checksum ~ ('/' ~ upstream | join('/') if upstream else '')
+        ~ '/usage macros revision ' ~ usage_macros_revision
+    ) }}
 {%- endmacro %}
 
 
@@ -188,7 +200,8 @@
     select '{{ this.identifier }}', 'definitions', null, '{{ _usage_definitions() }}';
     drop table if exists {{ _usage_relation('added') }};
     drop table if exists {{ _usage_relation('dropped') }};
-    drop table if exists {{ _usage_relation('kept') }}
+    drop table if exists {{ _usage_relation('kept') }};
+    drop table if exists {{ _usage_relation('pending') }}
 {%- endmacro %}
 
 
@@ -215,4 +228,125 @@
         where rowid in (select row_id from {{ rows_dropped }})
     ) as dropped
     where period_id is not null;
+{%- endmacro %}
+
+
+{#- The weighted sum (int_usage_weighted_sum_aggregated) is incremental by charge period
+    too, but its Postgres-rounded weight per segment does not merge: a period that changed
+    is computed again from all its events (int_usage_weighted_sum_events_listed, a small
+    table), every other period's rows stay. A period changed when, since the last build,
+    (a) events were assigned to it, (b) it lost events (the change log), (c) for a
+    recurring charge, the level the history leaves at its start changed, or a group
+    appeared in or left its history (each row keeps the `initial_level` it started from),
+    or (d) its definition (start, end, length, recurring) changed or it is gone (each row
+    keeps a `period_fingerprint`); a new period is (a) or (c). The plan (build, refill,
+    increment) is `usage_increment_plan()`'s. -#}
+
+{#- The fingerprint of a charge period's definition, from int_charge_periods_expanded's
+    columns (`prefix`: the relation's alias and a dot). -#}
+{% macro weighted_sum_period_fingerprint(prefix='') -%}
+    md5(concat_ws('|',
+        {{ prefix }}charges_from_datetime, {{ prefix }}charges_to_datetime,
+        {{ prefix }}charges_duration_days, {{ prefix }}is_recurring
+    ))
+{%- endmacro %}
+
+
+{#- pre_hook of int_usage_weighted_sum_aggregated: on an increment, `__pending` lists the
+    periods to compute again, and their rows go. -#}
+{% macro weighted_sum_increment_prepare() -%}
+    {%- if not execute -%}{{ return('select 1 as nothing_to_prepare') }}{%- endif -%}
+    {%- set plan = usage_increment_plan() -%}
+    {%- if plan['mode'] == 'build' -%}
+        select 1 as nothing_to_prepare
+    {%- elif plan['mode'] == 'refill' -%}
+        {{ log(
+            this.identifier ~ ': every period computed again (' ~ plan['reason'] ~ ')',
+            info=True
+        ) }}
+        delete from {{ this }}
+    {%- else -%}
+        {%- set pending = _usage_relation('pending') -%}
+        {%- do run_query(
+            'create or replace table ' ~ pending ~ ' as '
+            ~ _weighted_sum_pending_sql(plan)
+        ) -%}
+        {%- set count = run_query('select count(*) from ' ~ pending).rows[0][0] -%}
+        {{ log(
+            this.identifier ~ ': ' ~ count ~ ' charge periods computed again ('
+            ~ plan['reason'] ~ ')', info=True
+        ) }}
+        delete from {{ this }}
+        where charge_period_id in (select charge_period_id from {{ pending }})
+    {%- endif -%}
+{%- endmacro %}
+
+
+{% macro _weighted_sum_pending_sql(plan) -%}
+    with
+
+    charge_periods as (
+        select
+            charge_period_id,
+            {{ weighted_sum_period_fingerprint() }} as period_fingerprint
+        from {{ ref('int_charge_periods_expanded') }}
+        where aggregation_type = 'weighted_sum_agg'
+    ),
+
+    kept_levels as (
+        select charge_period_id, charge_filter_id, grouped_by, initial_level
+        from {{ this }}
+        where initial_level is not null
+    ),
+
+    history_levels as (
+        select
+            history.charge_period_id,
+            history.charge_filter_id,
+            history.grouped_by,
+            history.value_before_period as initial_level
+        from {{ ref('int_usage_history_accumulated') }} as history
+        inner join charge_periods
+            on history.charge_period_id = charge_periods.charge_period_id
+    )
+
+    -- (a) events assigned since the last build (computed_at reaches the scan)
+    select home_charge_period_id as charge_period_id
+    from {{ ref('int_usage_events_assigned') }}
+    where
+        computed_at > {{ _usage_since(plan) }}
+        and aggregation_type = 'weighted_sum_agg'
+        and home_charge_period_id is not null
+    union
+    -- (b) events lost (a period gone is (d))
+    select charge_period_id
+    from increments.usage_period_changes
+    where
+        changed_at > {{ _usage_since(plan) }}
+        and charge_period_id in (select charge_period_id from charge_periods)
+    union
+    -- (c) a recurring period's starting levels
+    select coalesce(history_levels.charge_period_id, kept_levels.charge_period_id)
+    from history_levels
+    full outer join kept_levels
+        on
+            history_levels.charge_period_id = kept_levels.charge_period_id
+            and history_levels.charge_filter_id is not distinct from kept_levels.charge_filter_id
+            and history_levels.grouped_by = kept_levels.grouped_by
+    where history_levels.initial_level is distinct from kept_levels.initial_level
+    union
+    -- (d) a period redefined or gone
+    select kept.charge_period_id
+    from (select distinct charge_period_id, period_fingerprint from {{ this }}) as kept
+    left join charge_periods
+        on kept.charge_period_id = charge_periods.charge_period_id
+    where charge_periods.period_fingerprint is distinct from kept.period_fingerprint
+{%- endmacro %}
+
+
+{#- In the weighted sum's relations: on an increment, only the pending periods' rows. -#}
+{% macro weighted_sum_increment_filter(column='charge_period_id') -%}
+    {%- if usage_increment_plan()['mode'] == 'increment' -%}
+        and {{ column }} in (select charge_period_id from {{ _usage_relation('pending') }})
+    {%- endif -%}
 {%- endmacro %}

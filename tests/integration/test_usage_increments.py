@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import re
+from decimal import Decimal
 from pathlib import Path
 
 import duckdb
@@ -38,6 +39,7 @@ SELECT = (
 # the full builds compared with: these models alone, from the same assigned events (the
 # assignment's own increments are checked by test_event_increments.py)
 REBUILT = " ".join(COMPARED)
+WEIGHTED = "int_usage_weighted_sum_aggregated"  # incremental by period, computed again whole
 
 
 def _seat(transaction_id: str, at: str, seat: str, operation: str, received_at: str) -> str:
@@ -48,11 +50,12 @@ def _seat(transaction_id: str, at: str, seat: str, operation: str, received_at: 
     )
 
 
-def _cpus(transaction_id: str, at: str, change: str) -> str:
-    """A weighted sum event: the level of sub_acme's CPUs changes by `change` at `at`."""
+def _level(transaction_id: str, at: str, change: str, code: str = "cpus") -> str:
+    """A weighted sum event: the level of sub_acme's `code` (cpus, or the recurring gpus)
+    changes by `change` at `at`."""
     return (
-        f"('{at[:10]}', '{transaction_id}', 'sub_acme', 'cpus', '{at}',"
-        f" '{json.dumps({'cpus': change})}', '{at}', 'events/cpus.jsonl', {int(transaction_id[1:])})"
+        f"('{at[:10]}', '{transaction_id}', 'sub_acme', '{code}', '{at}',"
+        f" '{json.dumps({code: change})}', '{at}', 'events/{code}.jsonl', {int(transaction_id[1:])})"
     )
 
 
@@ -88,6 +91,13 @@ def _plans(log: str) -> dict[str, str]:
             plans[model] = f"{periods.group(1)} merged, {periods.group(2)} again"
         else:
             plans[model] = f"every period: {refill.group(1)}" if refill else "built"
+    # the weighted sum: '<n> again' (periods computed again from all their events)
+    periods = re.search(rf"{WEIGHTED}: (\d+) charge periods computed again", log)
+    refill = re.search(rf"{WEIGHTED}: every period computed again \(([^)]*)\)", log)
+    if periods:
+        plans[WEIGHTED] = f"{periods.group(1)} again"
+    else:
+        plans[WEIGHTED] = f"every period: {refill.group(1)}" if refill else "built"
     return plans
 
 
@@ -107,20 +117,21 @@ def _february_calls(warehouse: Path) -> int | None:
     return row and row[0]
 
 
-def _february_cpus(warehouse: Path) -> str | None:
-    """sub_acme's weighted CPUs in February (pro_monthly:3), as text (a DECIMAL)."""
+def _february_levels(warehouse: Path) -> dict[str, Decimal]:
+    """sub_acme's weighted CPUs (pro_monthly:3) and GPUs (pro_monthly:4) in February."""
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        row = con.execute(
+        rows = con.execute(
             """
-            select cast(weighted.units as varchar)
+            select periods.charge_id, weighted.units
             from intermediate.int_usage_weighted_sum_aggregated as weighted
             inner join intermediate.int_charge_periods_expanded as periods
                 on weighted.charge_period_id = periods.charge_period_id
-            where periods.charge_id = 'pro_monthly:3'
+            where periods.charge_id in ('pro_monthly:3', 'pro_monthly:4')
                 and periods.charges_from_datetime = timestamp '2024-02-01'
             """
-        ).fetchone()
-    return row and row[0]
+        ).fetchall()
+    names = {"pro_monthly:3": "cpus", "pro_monthly:4": "gpus"}
+    return {names[charge_id]: units for charge_id, units in rows}
 
 
 def _active_seats(warehouse: Path) -> list[tuple[str, int]]:
@@ -148,26 +159,30 @@ def steps(tmp_path_factory):
         warehouse,
         "insert into raw.billable_metrics (code, name, aggregation_type, field_name, recurring)"
         " values ('seats', 'Seats', 'unique_count_agg', 'seat', true),"
-        " ('cpus', 'CPUs', 'weighted_sum_agg', 'cpus', false)",
+        " ('cpus', 'CPUs', 'weighted_sum_agg', 'cpus', false),"
+        " ('gpus', 'GPUs', 'weighted_sum_agg', 'gpus', true)",
         "insert into raw.charges (charge_id, plan_code, position, billable_metric_code,"
         """ charge_model, properties) values ('pro_monthly:2', 'pro_monthly', 2, 'seats',"""
         """ 'standard', '{"amount": "3"}'), ('pro_monthly:3', 'pro_monthly', 3, 'cpus',"""
-        """ 'standard', '{"amount": "2"}')""",
+        """ 'standard', '{"amount": "2"}'), ('pro_monthly:4', 'pro_monthly', 4, 'gpus',"""
+        """ 'standard', '{"amount": "5"}')""",
         _insert_seats(
             _seat("e1", "2024-01-20 00:00:00", "A", "add", "2024-01-20 00:00:00"),
             _seat("e2", "2024-01-25 00:00:00", "B", "add", "2024-01-25 00:00:00"),
             _seat("e3", "2024-02-05 00:00:00", "A", "remove", "2024-02-05 00:00:00"),
             _seat("e4", "2024-02-10 00:00:00", "C", "add", "2024-02-10 00:00:00"),
-            _cpus("w1", "2024-01-20 00:00:00", "2"),
-            _cpus("w2", "2024-02-05 00:00:00", "3"),
+            _level("w1", "2024-01-20 00:00:00", "2"),
+            _level("w2", "2024-02-05 00:00:00", "3"),
+            _level("r0", "2024-01-20 00:00:00", "1", "gpus"),
+            _level("r1", "2024-01-25 00:00:00", "4", "gpus"),
         ),
     )
-    results, calls, cpus = {}, {}, {}
+    results, calls, levels = {}, {}, {}
 
     def step(name: str, as_of: str, rebuild: bool = True) -> None:
         log = _dbt(warehouse, target, as_of, select=SELECT)
         incremental, seats = _rows(warehouse), _active_seats(warehouse)
-        calls[name], cpus[name] = _february_calls(warehouse), _february_cpus(warehouse)
+        calls[name], levels[name] = _february_calls(warehouse), _february_levels(warehouse)
         full = None
         if rebuild:
             _dbt(warehouse, target, as_of, full_refresh=True, select=REBUILT)
@@ -187,11 +202,11 @@ def steps(tmp_path_factory):
     #    C removed, and an API call more (t10)
     _execute(
         warehouse,
-        "delete from raw.events where transaction_id = 'e2'",
+        "delete from raw.events where transaction_id in ('e2', 'r1')",
         _insert_seats(
             _seat("e5", "2024-02-12 00:00:00", "D", "add", "2024-02-12 00:00:00"),
             _seat("e6", "2024-02-20 00:00:00", "C", "remove", "2024-02-20 00:00:00"),
-            _cpus("w3", "2024-02-25 00:00:00", "-1"),
+            _level("w3", "2024-02-25 00:00:00", "-1"),
         ),
         """insert into raw.events (event_date, transaction_id, external_subscription_id, code,
                "timestamp", properties, received_at, source_file, source_row)
@@ -203,13 +218,20 @@ def steps(tmp_path_factory):
     step("unchanged", "2024-03-01 00:00:00", rebuild=False)
     # 5. an earlier day run again: as_of moves back, the assignment computes every row again
     step("rerun", "2024-02-15 00:00:00")
-    results["february_calls"], results["february_cpus"] = calls, cpus
+    # 6. sub_acme terminated on 2024-02-20 12:00: its February periods end then
+    _execute(
+        warehouse,
+        "update raw.subscriptions set terminated_at = timestamp '2024-02-20 12:00:00'"
+        " where external_id = 'sub_acme'",
+    )
+    step("terminated", "2024-03-01 00:00:00")
+    results["february_calls"], results["february_levels"] = calls, levels
     return results
 
 
 def test_the_first_run_creates_the_tables(steps):
     plans, _, _, seats = steps["first"]
-    assert plans == {model: "built" for model in USAGE_MODELS}
+    assert plans == {**{model: "built" for model in USAGE_MODELS}, WEIGHTED: "built"}
     # as of 2024-02-01: January's period (from 2024-01-15) holds A and B added; February's
     # starts at as_of, so it is not there yet
     assert seats == [("2024-01-15", 2)]
@@ -226,10 +248,16 @@ def test_a_new_month_aggregates_again_the_periods_of_its_new_events(steps):
     # 5 periods, the same for every model (the events' home period is their bucket), each
     # merged with its kept rows; no event was deleted, so no period is aggregated again
     # from all its events.
-    assert plans == {model: "5 merged, 0 again" for model in USAGE_MODELS}
-    # February of pro_monthly:3 (29 days, 2505600 s): 3 CPUs from Feb 5 to Mar 1 (25
-    # days) = 3 x 2160000 / 2505600 = 2.58620689655172413... (16 decimals, rounded)
-    assert steps["february_cpus"]["month"] == "2.5862068965517241"
+    # The weighted sum computes again February of pro_monthly:3 (w2) and of pro_monthly:4,
+    # new, which starts from the level January left (gpus is recurring).
+    assert plans == {**{model: "5 merged, 0 again" for model in USAGE_MODELS}, WEIGHTED: "2 again"}
+    # February (29 days, 2505600 s) of pro_monthly:3: 3 CPUs from Feb 5 to Mar 1 (25
+    # days) = 3 x 2160000 / 2505600 = 2.58620689655172413... (16 decimals, rounded); of
+    # pro_monthly:4: January's r0 + r1 = 1 + 4 GPUs held the whole period = 5
+    assert steps["february_levels"]["month"] == {
+        "cpus": Decimal("2.5862068965517241"),
+        "gpus": Decimal("5"),
+    }
 
 
 def test_a_landing_aggregates_again_the_periods_of_events_gone_and_new(steps):
@@ -238,19 +266,26 @@ def test_a_landing_aggregates_again_the_periods_of_events_gone_and_new(steps):
     # January: A only; February: D only (A removed by e3, C added by e4 then removed by e6)
     assert seats == [("2024-01-15", 1), ("2024-02-01", 1)]
     # Rows deleted, so periods aggregated again from all their events (the change log):
-    # e2's, January of pro_monthly:2; s6's, February of pro_monthly:1 (storage), as its day
-    # 2024-02-20 landed again with e6. Merged: e5 and e6 into February of pro_monthly:2
+    # e2's, January of pro_monthly:2; r1's, January of pro_monthly:4 (gpus); s6's, February
+    # of pro_monthly:1 (storage), as its day 2024-02-20 landed again with e6. Merged: e5
+    # and e6 into February of pro_monthly:2
     # (C's kept add and e6's later remove: the remove wins), t10 into February of
     # pro_monthly:0 (t5 and t6 kept), w3 into February of pro_monthly:3 (w2 kept; its day
     # 2024-02-25 is t10's, where nothing was before). The keys still unknown or not
     # billable (t8, g2, b1) have no row to change.
-    assert plans == {model: "3 merged, 2 again" for model in USAGE_MODELS}
+    # The weighted sum computes again February of pro_monthly:3 (w3), January of
+    # pro_monthly:4 (r1 gone) and February of pro_monthly:4 (its starting level, 5 -> 1).
+    assert plans == {**{model: "3 merged, 3 again" for model in USAGE_MODELS}, WEIGHTED: "3 again"}
     # February of pro_monthly:3 with w3 (-1 on Feb 25): 3 CPUs for 20 days, then 2 for 5,
     # each weight rounded at 16 decimals as Postgres divides:
     #   3 x 1728000 / 2505600 = 2.06896551724137931... -> 2.0689655172413793
     #   2 x  432000 / 2505600 = 0.34482758620689655... -> 0.3448275862068966
     #   sum                                               2.4137931034482759
-    assert steps["february_cpus"]["landed"] == "2.4137931034482759"
+    # and of pro_monthly:4, r0's 1 GPU the whole period
+    assert steps["february_levels"]["landed"] == {
+        "cpus": Decimal("2.4137931034482759"),
+        "gpus": Decimal("1"),
+    }
     # t5 and t6 before (t7, received late, is not billable), t10 merged with them
     assert (steps["february_calls"]["month"], steps["february_calls"]["landed"]) == (2, 3)
 
@@ -258,7 +293,7 @@ def test_a_landing_aggregates_again_the_periods_of_events_gone_and_new(steps):
 def test_nothing_changed_aggregates_nothing_again(steps):
     plans, incremental, _, _ = steps["unchanged"]
     assert incremental == steps["landed"][2]  # the full build of the same events
-    assert plans == {model: "0 merged, 0 again" for model in USAGE_MODELS}
+    assert plans == {**{model: "0 merged, 0 again" for model in USAGE_MODELS}, WEIGHTED: "0 again"}
 
 
 def test_an_assignment_computed_again_in_full_aggregates_every_period_again(steps):
@@ -269,3 +304,20 @@ def test_an_assignment_computed_again_in_full_aggregates_every_period_again(step
     assert seats == [("2024-01-15", 1), ("2024-02-01", 2)]
     reason = "every period: int_usage_events_assigned was built again since "
     assert all(plan.startswith(reason) for plan in plans.values()), plans
+
+
+def test_a_redefined_period_is_computed_again_without_new_events(steps):
+    plans, incremental, full, _ = steps["terminated"]
+    assert incremental == full
+    # sub_acme's catalog changed, so the assignment computes again all its events (w1, w2,
+    # r0; w3 comes after the termination): January and February of pro_monthly:3, January
+    # of pro_monthly:4. February of pro_monthly:4 has no event, and January leaves it the
+    # same level: only its definition changed (it ends on Feb 20 at 12:00).
+    assert plans[WEIGHTED] == "4 again"
+    # February (still 29 days long, 2505600 s) up to Feb 20 12:00:
+    #   cpus: 3 x 1339200 (Feb 5 to Feb 20 12:00) / 2505600 = 1.60344827586206896... -> 1.6034482758620690
+    #   gpus: 1 x 1684800 (Feb 1 to Feb 20 12:00) / 2505600 = 0.67241379310344827... -> 0.6724137931034483
+    assert steps["february_levels"]["terminated"] == {
+        "cpus": Decimal("1.6034482758620690"),
+        "gpus": Decimal("0.6724137931034483"),
+    }

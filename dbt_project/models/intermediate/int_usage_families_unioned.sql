@@ -16,7 +16,9 @@ usage_by_family as (
     union all
     select * from {{ ref('int_usage_unique_count_aggregated') }}
     union all
-    select * from {{ ref('int_usage_weighted_sum_aggregated') }}
+    -- (its columns named: it keeps two more, for its increments)
+    select charge_period_id, charge_filter_id, grouped_by, units, events_count
+    from {{ ref('int_usage_weighted_sum_aggregated') }}
 )
 
 select * from usage_by_family

@@ -22,6 +22,20 @@
 -- (recurring: every group the history has seen).
 -- Only buckets and groups with a level or events have a row here:
 -- int_usage_aggregated adds the row of 0 a bucket without events gets.
+-- Incremental by charge period (macros/usage_increments.sql): a run computes again, from
+-- all their events, only the periods with events assigned or lost since the last build, a
+-- changed starting level (recurring) or a changed definition; every other period's rows
+-- stay as they are.
+
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='sync_all_columns',
+    pre_hook="{{ weighted_sum_increment_prepare() }}",
+    post_hook="{{ usage_increment_record() }}",
+) }}
+-- the pre-hook reads the assignment's new rows (which periods gained events):
+-- depends_on: {{ ref('int_usage_events_assigned') }}
 
 with
 
@@ -36,9 +50,12 @@ charge_periods as (
                 then charges_to_datetime
             else {{ dbt.dateadd('second', 1, dbt.date_trunc('second', 'charges_to_datetime')) }}
         end as series_end_at,
-        cast(charges_duration_days as hugeint) * 86400 as charges_duration_seconds
+        cast(charges_duration_days as hugeint) * 86400 as charges_duration_seconds,
+        {{ weighted_sum_period_fingerprint() }} as period_fingerprint
     from {{ ref('int_charge_periods_expanded') }}
-    where aggregation_type = 'weighted_sum_agg'
+    where
+        aggregation_type = 'weighted_sum_agg'
+        {{ weighted_sum_increment_filter() }}
 ),
 
 period_events as (
@@ -53,6 +70,7 @@ period_events as (
         source_row,
         aggregation_value
     from {{ ref('int_usage_weighted_sum_events_listed') }}
+    where true {{ weighted_sum_increment_filter() }}
 ),
 
 history as (
@@ -296,13 +314,25 @@ usage_weighted as (
         series_counted.charge_filter_id,
         series_counted.grouped_by,
         cast(coalesce(weights_summed.weighted_sum, 0) as {{ type_usage_units() }}) as units,
-        series_counted.events_count
+        series_counted.events_count,
+        -- what an increment compares (macros/usage_increments.sql): a recurring
+        -- period's starting level (null otherwise) and the period's definition
+        case when charge_periods.is_recurring then series_starts.initial_level end
+            as initial_level,
+        charge_periods.period_fingerprint
     from series_counted
+    inner join charge_periods
+        on series_counted.charge_period_id = charge_periods.charge_period_id
     left join weights_summed
         on
             series_counted.charge_period_id = weights_summed.charge_period_id
             and series_counted.charge_filter_id is not distinct from weights_summed.charge_filter_id
             and series_counted.grouped_by = weights_summed.grouped_by
+    left join series_starts
+        on
+            series_counted.charge_period_id = series_starts.charge_period_id
+            and series_counted.charge_filter_id is not distinct from series_starts.charge_filter_id
+            and series_counted.grouped_by = series_starts.grouped_by
 )
 
 select * from usage_weighted
