@@ -4,11 +4,13 @@
 and `int_usage_weighted_sum_events_listed` are dbt incremental models keyed by charge period
 (macros/usage_increments.sql): a run merges the aggregates (or, for the weighted sum's
 events, the rows) of the events assigned since its last build into the rows of their
-periods, and aggregates again from all their events only the periods that lost events. The
-scenario of dbt_scratch_scenario.py gets a recurring unique count (`seats`) and a weighted
-sum (`cpus`), on sub_acme's pro_monthly plan (calendar months from 2024-01-15 10:00); each
-step changes the events the way a landing does, runs the increment, checks how many periods
-it merged and aggregated again (worked by hand), then builds the same warehouse with
+periods, and aggregates again from all their events only the periods that lost events.
+`int_usage_weighted_sum_aggregated` computes again whole the periods whose events, starting
+level or definition changed. The scenario of dbt_scratch_scenario.py gets a recurring unique
+count (`seats`), a weighted sum (`cpus`) and a recurring one (`gpus`), on sub_acme's
+pro_monthly plan (calendar months from 2024-01-15 10:00); each step changes the events (or,
+the last, the subscription) the way a landing does, runs the increment, checks how many
+periods it merged and aggregated again (worked by hand), then builds the same warehouse with
 `--full-refresh` and checks that every row is the same, the accumulated history and the
 weighted sums included.
 """
