@@ -2,8 +2,8 @@
 
     Every billing mart whose rows belong to one invoice (invoices, its subscriptions,
     fees, applied taxes, credits, outbound wallet transactions) is an incremental model
-    built by `ledger_mart_rows()`, with `delete_open_rows()` as its pre-hook and
-    `freeze_finalized()` as its post-hook. The schema `ledger` holds, per mart, the rows
+    (`frozen_mart_config()`) built by `ledger_mart_rows()`, with `delete_open_rows()` as its
+    pre-hook and `freeze_finalized()` as its post-hook. The schema `ledger` holds, per mart, the rows
     of every frozen invoice as they were when it was finalized, and
     `ledger.invoice_register` lists the frozen invoices (the view
     `ledger.frozen_invoices` shows it). dbt never builds or drops
@@ -57,6 +57,25 @@
     {#- every invoice, threshold top-ups' credit invoices (decided by the wallet
         walk, after int_invoices_scheduled) included -#}
     select invoice_id from {{ ref('int_invoice_numbers_assigned') }} where is_finalized
+{%- endmacro %}
+
+
+{#- The config of a frozen mart (`{{ config(**frozen_mart_config()) }}`): incremental, the
+    pre-hook deleting its open rows, the post-hook copying this run's newly finalized
+    invoices to the ledger. mutable: the invoices mart, whose frozen rows are rewritten when
+    their mutable columns change (`delete+insert` keyed by invoice_id). -#}
+{% macro frozen_mart_config(mutable=false) -%}
+    {%- set settings = {
+        'materialized': 'incremental',
+        'incremental_strategy': 'append',
+        'on_schema_change': 'sync_all_columns',
+        'pre_hook': '{{ delete_open_rows() }}',
+        'post_hook': '{{ freeze_finalized() }}',
+    } -%}
+    {%- if mutable -%}
+        {%- do settings.update({'incremental_strategy': 'delete+insert', 'unique_key': 'invoice_id'}) -%}
+    {%- endif -%}
+    {{ return(settings) }}
 {%- endmacro %}
 
 

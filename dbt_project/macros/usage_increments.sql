@@ -113,16 +113,9 @@
     by, home_ or bucket_charge_period_id); their rows are moved to `__kept`, for the model
     to merge with the new events' aggregates. -#}
 {% macro usage_increment_prepare(period_column) -%}
-    {%- if not execute -%}{{ return('select 1 as nothing_to_prepare') }}{%- endif -%}
     {%- set plan = usage_increment_plan() -%}
-    {%- if plan['mode'] == 'build' -%}
-        select 1 as nothing_to_prepare
-    {%- elif plan['mode'] == 'refill' -%}
-        {{ log(
-            this.identifier ~ ': every period aggregated again (' ~ plan['reason'] ~ ')',
-            info=True
-        ) }}
-        delete from {{ this }}
+    {%- if plan['mode'] != 'increment' -%}
+        {{ _usage_prepare_whole(plan, 'aggregated again') }}
     {%- else -%}
         {%- set dropped, added = _usage_relation('dropped'), _usage_relation('added') -%}
         {%- do run_query(
@@ -155,6 +148,18 @@
             union all
             select charge_period_id from {{ dropped }}
         )
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#- A pre_hook's build (nothing to prepare; also at parse time, where the plan is a build)
+    or refill (every row goes; `done`: what the log says of every period). -#}
+{% macro _usage_prepare_whole(plan, done) -%}
+    {%- if plan['mode'] == 'refill' -%}
+        {{ log(this.identifier ~ ': every period ' ~ done ~ ' (' ~ plan['reason'] ~ ')', info=True) }}
+        delete from {{ this }}
+    {%- else -%}
+        select 1 as nothing_to_prepare
     {%- endif -%}
 {%- endmacro %}
 
@@ -255,16 +260,9 @@
 {#- pre_hook of int_usage_weighted_sum_aggregated: on an increment, `__pending` lists the
     periods to compute again, and their rows go. -#}
 {% macro weighted_sum_increment_prepare() -%}
-    {%- if not execute -%}{{ return('select 1 as nothing_to_prepare') }}{%- endif -%}
     {%- set plan = usage_increment_plan() -%}
-    {%- if plan['mode'] == 'build' -%}
-        select 1 as nothing_to_prepare
-    {%- elif plan['mode'] == 'refill' -%}
-        {{ log(
-            this.identifier ~ ': every period computed again (' ~ plan['reason'] ~ ')',
-            info=True
-        ) }}
-        delete from {{ this }}
+    {%- if plan['mode'] != 'increment' -%}
+        {{ _usage_prepare_whole(plan, 'computed again') }}
     {%- else -%}
         {%- set pending = _usage_relation('pending') -%}
         {%- do run_query(

@@ -1,12 +1,6 @@
 -- Rows of finalized invoices are frozen in the ledger (macros/ledger.sql): a run
 -- rewrites the rows of open invoices only.
-{{ config(
-    materialized='incremental',
-    incremental_strategy='append',
-    on_schema_change='sync_all_columns',
-    pre_hook="{{ delete_open_rows() }}",
-    post_hook="{{ freeze_finalized() }}",
-) }}
+{{ config(**frozen_mart_config()) }}
 
 with
 

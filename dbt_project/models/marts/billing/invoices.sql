@@ -1,14 +1,7 @@
 -- Rows of finalized invoices are frozen in the ledger (macros/ledger.sql): a run
 -- rewrites the rows of open invoices, and of frozen ones only their status and
 -- payment_status when these changed.
-{{ config(
-    materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key='invoice_id',
-    on_schema_change='sync_all_columns',
-    pre_hook="{{ delete_open_rows() }}",
-    post_hook="{{ freeze_finalized() }}",
-) }}
+{{ config(**frozen_mart_config(mutable=true)) }}
 
 with
 
