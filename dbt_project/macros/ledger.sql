@@ -3,8 +3,8 @@
     Every billing mart whose rows belong to one invoice (invoices, its subscriptions,
     fees, applied taxes, credits, outbound wallet transactions) is an incremental model
     (`frozen_mart_config()`) built by `ledger_mart_rows()`, with `delete_open_rows()` as its
-    pre-hook and `freeze_finalized()` as its post-hook. The schema `ledger` holds, per mart, the rows
-    of every frozen invoice as they were when it was finalized, and
+    pre-hook and `freeze_finalized()` as its post-hook. The schema `ledger` holds, per mart,
+    the rows of every frozen invoice as they were when it was finalized, and
     `ledger.invoice_register` lists the frozen invoices (the view
     `ledger.frozen_invoices` shows it). dbt never builds or drops
     these tables (they are not models), so neither a rerun, a backfill, a changed
@@ -73,7 +73,9 @@
         'post_hook': '{{ freeze_finalized() }}',
     } -%}
     {%- if mutable -%}
-        {%- do settings.update({'incremental_strategy': 'delete+insert', 'unique_key': 'invoice_id'}) -%}
+        {%- do settings.update(
+            {'incremental_strategy': 'delete+insert', 'unique_key': 'invoice_id'}
+        ) -%}
     {%- endif -%}
     {{ return(settings) }}
 {%- endmacro %}

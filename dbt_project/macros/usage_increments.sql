@@ -156,7 +156,9 @@
     or refill (every row goes; `done`: what the log says of every period). -#}
 {% macro _usage_prepare_whole(plan, done) -%}
     {%- if plan['mode'] == 'refill' -%}
-        {{ log(this.identifier ~ ': every period ' ~ done ~ ' (' ~ plan['reason'] ~ ')', info=True) }}
+        {{ log(
+            this.identifier ~ ': every period ' ~ done ~ ' (' ~ plan['reason'] ~ ')', info=True
+        ) }}
         delete from {{ this }}
     {%- else -%}
         select 1 as nothing_to_prepare
