@@ -82,9 +82,8 @@
 
 
 {#- Rows of no frozen invoice (rows of no invoice included): a run computes them again. -#}
-{% macro _is_open(invoice_id='invoice_id') -%}
-    ({{ invoice_id }} is null
-        or {{ invoice_id }} not in (select invoice_id from {{ ledger_register() }}))
+{% macro _is_open() -%}
+    (invoice_id is null or invoice_id not in (select invoice_id from {{ ledger_register() }}))
 {%- endmacro %}
 
 
