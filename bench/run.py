@@ -17,8 +17,9 @@ For each size (EVENTS:SUBSCRIPTIONS), on the same files:
    - nightly: `billing run --from D --through D` for the last day D, on top of the
      re-bill's warehouse: the day's events are landed for the first time, as every night,
      and every invoice is recomputed.
-   `billing run` is the real command minus invoice documents (HTML and PDF) and payment
-   pushing, which it has no flag to skip: bench/documents.py measures documents.
+   `billing run` is the real command with `--skip documents --skip payments`: invoice
+   documents (HTML and PDF) and payment pushing are measured by bench/documents.py and
+   bench/payments.py.
 3. Prints the table: wall seconds, events/s, the ratio to the floor, the peak RSS of the
    process tree (the sum over the step's processes, sampled every 0.1 s from /proc), the
    largest single process (ru_maxrss) and CPU seconds; then where the time of the re-bill
@@ -453,7 +454,7 @@ def main() -> None:
     print(
         f"{host['cpus']} CPUs ({host['cpu']}), {host['memory'] / 2**30:.0f} GiB, "
         f"DuckDB {host['duckdb']}; {args.days} days from {START}; "
-        "`billing run` without documents and payment pushing.\n"
+        "`billing run --skip documents --skip payments`.\n"
     )
     print("\n".join(table(results)))
     print()
