@@ -47,26 +47,26 @@ def copy_fixture(name: str, dest: Path) -> Path:
     return target
 
 
-# The test files that build warehouses, longest first (seconds each at 923ed5f on the 2-core
-# VM, `PYTEST_ADDOPTS=--durations=60 make test`). `make test` hands whole files to its two
+# The test files that build warehouses, longest first (seconds each at aa99c97 on the 2-core
+# VM, `PYTEST_ADDOPTS=--durations=60 make test`). `make test` hands whole files to its three
 # workers in collection order (`--dist loadfile --no-loadscope-reorder`): the long files start
 # at once and the short ones fill in behind them. In pytest's own order the 150 s UI test
 # started last and ran alone for two minutes. A file missing here runs after these, in
 # pytest's order; a stale number only costs time.
 SLOWEST_FILES_FIRST = (
-    "tests/integration/test_invoice_lifecycle.py",  # 154
-    "tests/ui/test_dagster_ui.py",  # 153
-    "tests/integration/test_pay_in_advance_charges.py",  # 126
-    "tests/conformance/test_lago_conformance.py",  # 122
-    "tests/integration/test_end_to_end.py",  # 116
-    "tests/integration/test_documents_demo.py",  # 77
-    "tests/integration/test_wallet_top_ups.py",  # 50
-    "tests/integration/test_metering_edge_cases.py",  # 47
-    "tests/integration/test_wallet_top_up_references.py",  # 45
-    "tests/integration/test_usage_increments.py",  # 30
-    "tests/integration/test_event_increments.py",  # 26
-    "tests/integration/test_documents_pdf.py",  # 17
-    "tests/integration/test_payments_faults.py",  # 17
+    "tests/ui/test_dagster_ui.py",  # 167
+    "tests/integration/test_invoice_lifecycle.py",  # 137
+    "tests/integration/test_end_to_end.py",  # 114
+    "tests/integration/test_pay_in_advance_charges.py",  # 98
+    "tests/integration/test_documents_demo.py",  # 67
+    "tests/integration/test_wallet_top_ups.py",  # 47
+    "tests/conformance/test_lago_conformance.py",  # 45
+    "tests/integration/test_metering_edge_cases.py",  # 41
+    "tests/integration/test_event_increments.py",  # 38
+    "tests/integration/test_wallet_top_up_references.py",  # 36
+    "tests/integration/test_usage_increments.py",  # 34
+    "tests/integration/test_documents_pdf.py",  # 15
+    "tests/integration/test_payments_faults.py",  # 15
 )
 
 
