@@ -111,15 +111,14 @@ def _billing(args: argparse.Namespace) -> dict:
             name = "landing" if RANGE_START_TAG in tags else "catalog"
         if args.ingest_only and name == "billing":
             return _NotRun()
-        selection = asset_selection
         began, started_at = time.perf_counter(), time.time()
-        result = original(self, *positional, asset_selection=selection, tags=tags, **kwargs)
+        result = original(self, *positional, asset_selection=asset_selection, tags=tags, **kwargs)
         seconds = time.perf_counter() - began
         runs.append(
             {
                 "run": name,
                 "run_id": result.run_id,
-                "assets": len(selection),
+                "assets": len(asset_selection),
                 "seconds": seconds,
                 "started_at": started_at,
                 "steps": _step_times(kwargs["instance"], result.run_id),

@@ -137,7 +137,8 @@ def _run(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     if args.skip:
-        print(f"billing run: left out (--skip): {', '.join(sorted(set(args.skip)))}", file=sys.stderr)
+        left_out = ", ".join(sorted(set(args.skip)))
+        print(f"billing run: left out (--skip): {left_out}", file=sys.stderr)
     # Three runs of billing_job, as a backfill from the UI splits it: the catalog (which the
     # event checks read), the event landing for the partition range, then the unpartitioned
     # rest (dbt, documents, payments, analytics) as of the last day. One run over all of it
