@@ -71,6 +71,11 @@ def billing_models(
         # whose every parent is built, not a relationship test against a model this run
         # leaves out (dbt's default `eager` would, and fail on a fresh warehouse).
         os.environ.setdefault("DBT_INDIRECT_SELECTION", "cautious")
+    # dbt's log file (dbt.log in the invocation's target folder) at info: a line per model
+    # and test and what the macros report. dbt's default, debug, also writes every SQL
+    # statement, about 2 s of dbt's own Python in each run (the SQL run is kept in the
+    # folder's run/ anyway). DBT_LOG_LEVEL_FILE=debug in the environment brings them back.
+    os.environ.setdefault("DBT_LOG_LEVEL_FILE", "info")
     # dbt unit tests check the SQL, not the data: they run in the test suite
     # (tests/integration/test_end_to_end.py), not in every billing run (~9 s each).
     # The window travels in environment variables, not --vars: a --vars that changes every
