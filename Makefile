@@ -37,11 +37,9 @@ system-packages:
 		echo "system-packages: PDF invoices and the UI test need$$missing: sudo apt-get install -y$$missing" >&2; \
 	fi
 
-# --no-compile: pip would byte-compile every installed module (about 14 s); Python compiles
-# the ones a run imports, once, when it first imports them.
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check --no-compile -r requirements.lock
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.lock
 	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e .
 	touch $(STAMP)
 
